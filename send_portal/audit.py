@@ -1,0 +1,43 @@
+"""Writing the append-only audit log. Entries join the caller's transaction, so
+an action and its audit entry are committed together or not at all."""
+from .extensions import db
+from .models import SYSTEM_USER_ID, AuditEntry, Person, User
+
+DELETE_BY_PROFESSIONAL = "Unauthenticated as professional deleted student on Professional Portal"
+HIDE = "Person hidden by professional"
+UNHIDE = "Person unhidden by professional"
+SIGN_IN = "Signed in"
+SIGN_IN_FAILED = "Sign-in failed"
+SIGN_OUT = "Signed out"
+IMPORT_PEOPLE = "People imported"
+USER_CREATED = "User created"
+
+
+def record(
+    action: str,
+    *,
+    changed_by: User | int | None = None,
+    person: Person | None = None,
+    professional: User | None = None,
+    details: str | None = None,
+) -> AuditEntry:
+    """Add one audit entry to the current transaction. changed_by defaults to
+    the built-in system account (user 1, "sysadmin")."""
+    if changed_by is None:
+        changed_by_id = SYSTEM_USER_ID
+    elif isinstance(changed_by, int):
+        changed_by_id = changed_by
+    else:
+        changed_by_id = changed_by.id
+    entry = AuditEntry(
+        action=action,
+        changed_by_id=changed_by_id,
+        person_id=person.id if person is not None else None,
+        person_name=person.full_name if person is not None else None,
+        professional_id=professional.id if professional is not None else None,
+        professional_given_name=professional.given_name if professional is not None else None,
+        professional_portal_name=professional.portal_name if professional is not None else None,
+        details=details,
+    )
+    db.session.add(entry)
+    return entry

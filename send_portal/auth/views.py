@@ -1,0 +1,96 @@
+"""Signing in and out."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+
+from .. import audit
+from ..extensions import db, limiter, login_manager
+from ..htmx import is_htmx
+from ..models import Role, User
+from .forms import SignInForm
+from .passwords import check_password
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active:
+        return None
+    return user
+
+
+@login_manager.unauthorized_handler
+def unauthorized():
+    target = url_for("auth.sign_in", next=request.full_path if request.method == "GET" else None)
+    if is_htmx():
+        # An expired session must not swap a sign-in page into a table.
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = target
+        return response
+    flash("Sign in to continue.", "info")
+    return redirect(target)
+
+
+def _safe_next(target: str | None) -> str | None:
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    return target
+
+
+def _sign_in_key():
+    return request.remote_addr or "unknown"
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGN_IN_RATE_LIMIT"], methods=["POST"], key_func=_sign_in_key)
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(url_for("portal.home"))
+    form = SignInForm()
+    failed = False
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+        allowed = user is not None and user.role != Role.SYSTEM.value and not user.is_deactivated
+        if check_password(user.password_hash if allowed else None, form.password.data) and allowed:
+            # A fresh session at sign-in: nothing from before survives.
+            session.clear()
+            login_user(user)
+            session.permanent = True
+            audit.record(audit.SIGN_IN, changed_by=user, professional=user if user.is_professional else None)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")) or url_for("portal.home"))
+        failed = True
+        audit.record(audit.SIGN_IN_FAILED, details=f"Email tried: {email[:254]}")
+        db.session.commit()
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/sign_in.html", form=form, failed=failed), status
+
+
+@bp.route("/sign-out", methods=["GET", "POST"])
+def sign_out():
+    if request.method == "GET":
+        # No GET changes state: without JavaScript the header link leads here.
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.sign_in"))
+        return render_template("auth/sign_out.html")
+    if current_user.is_authenticated:
+        audit.record(audit.SIGN_OUT, changed_by=current_user._get_current_object())
+        db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "success")
+    if is_htmx():
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url_for("auth.sign_in")
+        return response
+    return redirect(url_for("auth.sign_in"), 303)

@@ -1,0 +1,147 @@
+"""The Select Person page (SPEC section 2): the caseload, its filter, views and
+the Hide, Unhide and Delete Person actions."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, get_flashed_messages, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..extensions import db
+from ..htmx import is_htmx, render_page_or_block
+from ..portal import professional_required
+from . import queries
+from .queries import View
+
+bp = Blueprint("caseload", __name__, url_prefix="/send")
+
+ACTIONS = {
+    # action: (views it may be taken from, past tense, needs confirmation)
+    "hide": ((View.ACTIVE, View.RECENT), "hidden", True),
+    "unhide": ((View.HIDDEN,), "unhidden", False),
+    "delete": ((View.ACTIVE, View.HIDDEN, View.RECENT), "deleted", True),
+}
+MAX_QUERY = 200
+
+
+def people_count(n: int) -> str:
+    return f"1 person" if n == 1 else f"{n:,} people"
+
+
+def list_url(view: View, query: str = "", page: int = 1) -> str:
+    args = {}
+    if query:
+        args["q"] = query
+    if page > 1:
+        args["page"] = page
+    if view is View.ACTIVE:
+        return url_for("caseload.select_person", **args)
+    return url_for("caseload.select_person", view=view.value, **args)
+
+
+def _parse_list_args(source) -> tuple[View, str, int]:
+    try:
+        view = View(source.get("view", "active") or "active")
+    except ValueError:
+        abort(400, "That view does not exist. Choose Active, Hidden or Recent (18 months).")
+    query = (source.get("q") or "").strip()
+    if len(query) > MAX_QUERY:
+        abort(400, f"The Person filter must be {MAX_QUERY} characters or fewer.")
+    raw_page = source.get("page") or "1"
+    if not raw_page.isdigit() or len(raw_page) > 7:
+        abort(400, "The page number must be a whole number, such as 2.")
+    return view, query, max(1, int(raw_page))
+
+
+def _render(view: View, query: str, page: int, message: str | None = None, error: str | None = None, status: int = 200):
+    caseload = queries.caseload_page(
+        current_user,
+        view,
+        query,
+        page,
+        page_size=current_app.config["PAGE_SIZE"],
+        recent_months=current_app.config["RECENT_MONTHS"],
+    )
+    if not is_htmx():
+        for category, text in get_flashed_messages(with_categories=True):
+            if category == "error":
+                error = text
+            else:
+                message = text
+    found = (
+        f"{people_count(caseload.total)} found" if caseload.total else "No people found"
+    )
+    return render_page_or_block(
+        "caseload/select_person.html",
+        "workspace",
+        status=status,
+        view=view,
+        views=list(View),
+        query=query,
+        caseload=caseload,
+        message=message,
+        error=error,
+        found=found,
+        list_url=list_url,
+        actions=ACTIONS,
+    )
+
+
+@bp.get("/select-person", defaults={"view": "active"})
+@bp.get("/select-person/<any(hidden, recent):view>")
+@professional_required
+def select_person(view: str):
+    args = request.args.to_dict()
+    args["view"] = view
+    view_, query, page = _parse_list_args(args)
+    return _render(view_, query, page)
+
+
+def _selected_ids() -> list[int]:
+    ids = []
+    for raw in request.form.getlist("person_id"):
+        if not raw.isdigit() or len(raw) > 12:
+            abort(400, "The people selected could not be read. Go back and try again.")
+        ids.append(int(raw))
+    if len(ids) > 1000:
+        abort(400, "Select 1,000 people or fewer at a time.")
+    return list(dict.fromkeys(ids))
+
+
+@bp.post("/select-person/<any(hide, unhide, delete):action>")
+@professional_required
+def change_people(action: str):
+    view, query, page = _parse_list_args(request.form)
+    allowed_views, done, needs_confirmation = ACTIONS[action]
+    if view not in allowed_views:
+        abort(400, "That action cannot be taken from this view.")
+    ids = _selected_ids()
+    involvements = queries.selected_involvements(current_user, ids, view)
+
+    if not involvements:
+        error = f"Select at least one person to {action}" if not ids else f"No people were {done}: the people selected are no longer in this list"
+        db.session.rollback()
+        if is_htmx():
+            return _render(view, query, page, error=error)
+        flash(error, "error")
+        return redirect(list_url(view, query, page), 303)
+
+    if needs_confirmation and request.form.get("confirmed") != "yes":
+        db.session.rollback()
+        return render_template(
+            "caseload/confirm.html",
+            action=action,
+            involvements=involvements,
+            view=view,
+            query=query,
+            page=page,
+            cancel_url=list_url(view, query, page),
+            people_count=people_count,
+        )
+
+    change = {"hide": queries.hide_people, "unhide": queries.unhide_people, "delete": queries.delete_people}[action]
+    count = change(current_user, involvements)
+    db.session.commit()
+    message = f"{people_count(count)} {done}"
+    if is_htmx():
+        return _render(view, query, page, message=message)
+    flash(message, "success")
+    return redirect(list_url(view, query, page), 303)

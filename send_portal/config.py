@@ -1,0 +1,80 @@
+"""Configuration, read from the environment (SPEC section 7)."""
+import os
+import secrets
+from datetime import timedelta
+
+
+class Config:
+    LA_NAME = os.environ.get("LA_NAME", "Demo Borough Council")
+    LA_CONTACT_EMAIL = os.environ.get("LA_CONTACT_EMAIL", "send.portal@example.org")
+    SERVICE_NAME = "SEND Professional Portal"
+    OS_PLACES_API_KEY = os.environ.get("OS_PLACES_API_KEY") or None
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in instance/
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Sessions live in signed cookies, so every worker can serve every request.
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_NAME = "send_portal_session"
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=int(os.environ.get("SESSION_MINUTES", "30")))
+    SESSION_REFRESH_EACH_REQUEST = True  # an idle timeout, not a fixed one
+    REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    WTF_CSRF_SSL_STRICT = True
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute;50 per hour")
+
+    PASSWORD_HASH_METHOD = "scrypt"
+    PAGE_SIZE = 50
+    RECENT_MONTHS = 18
+
+
+class DevelopmentConfig(Config):
+    # Plain HTTP on 127.0.0.1 in development: the cookie cannot be Secure there.
+    SESSION_COOKIE_SECURE = False
+    WTF_CSRF_SSL_STRICT = False
+
+
+class TestingConfig(DevelopmentConfig):
+    TESTING = True
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashes keep the suite quick
+    SIGN_IN_RATE_LIMIT = "1000 per minute"
+
+
+CONFIGS = {
+    "production": Config,
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+}
+
+
+def load_config(app, overrides=None):
+    env = os.environ.get("SEND_PORTAL_ENV", "production")
+    app.config.from_object(CONFIGS.get(env, Config))
+    app.config["SEND_PORTAL_ENV"] = env
+    secret = os.environ.get("SECRET_KEY")
+    if not secret:
+        if env == "production" and not (overrides or {}).get("TESTING"):
+            raise RuntimeError(
+                "SECRET_KEY must be set in production (or set SEND_PORTAL_ENV=development)."
+            )
+        secret = secrets.token_hex(32)
+    app.config["SECRET_KEY"] = secret
+    if overrides:
+        app.config.update(overrides)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        path = os.path.join(app.instance_path, "send_portal.sqlite3")
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    # Heroku-style URLs name the old driver; psycopg 3 is the one we ship.
+    if uri.startswith("postgres://"):
+        uri = "postgresql+psycopg://" + uri[len("postgres://"):]
+    elif uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri

@@ -1,0 +1,95 @@
+"""A demo authority: an admin, verified professionals and a varied caseload.
+Running it again changes nothing that is already there."""
+from __future__ import annotations
+
+import random
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from .auth.passwords import hash_password
+from .cli import PersonRow, apply_people, professional_emails
+from .extensions import db
+from .models import CASE_STATUSES, Involvement, Person, User, Verification, utcnow
+
+DEMO_PASSWORD = "demo-password-2026"
+DEMO_USERS = [
+    # email, given, family, role, professional type, organisation, verified
+    ("admin@demo-la.example", "Alex", "Morgan", "admin", None, "Demo Borough Council", True),
+    ("senco@demo-la.example", "Sam", "Patel", "professional", "senco", "Riverside Primary School", True),
+    ("ep@demo-la.example", "Jordan", "Okafor", "professional", "educational_psychologist", "Demo Educational Psychology Service", True),
+    ("new.starter@demo-la.example", "Casey", "Lewis", "professional", "health", "Demo Community Health Trust", False),
+]
+GIVEN = ["Amelia", "Oliver", "Zoë", "Muhammad", "Isla", "Noah", "Chloé", "José", "Siân", "Aoife", "Łukasz", "Freya",
+         "Theo", "Ava", "Leo", "Mia", "Arlo", "Ivy", "Oscar", "Grace", "Mary-Jane", "Ruairí", "Priya", "Kofi", "Élodie",
+         "Harry", "Sophia", "Jack", "Lily", "Yusuf", "Ffion", "Dylan", "Ella", "Rory", "Nia", "Aarav"]
+FAMILY = ["Jones", "Smith", "O'Brien", "Smith-Jones", "Nowak", "Williams", "Brown", "Taylor", "Davies", "Evans",
+          "Thomas", "Khan", "Ahmed", "Müller", "Łęcka", "Roberts", "Walker", "Wright", "Robinson", "Thompson",
+          "White", "Hughes", "Edwards", "Green", "Hall", "Wood", "Harris", "Clarke", "Jackson", "Okonkwo", "García",
+          "MacDonald", "Nguyen", "Begum", "Patel", "Lewis"]
+POSTCODES = ["AB1 2CD", "AB1 3EF", "AB2 4GH", "AB3 5JK", "AB4 6LM"]
+
+
+def _ensure_users() -> dict[str, User]:
+    users = {}
+    for email, given, family, role, ptype, org, verified in DEMO_USERS:
+        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+        if user is None:
+            user = User(
+                email=email, given_name=given, family_name=family, role=role, professional_type=ptype,
+                organisation=org, password_hash=hash_password(DEMO_PASSWORD),
+                verification=(Verification.VERIFIED if verified else Verification.PENDING).value,
+            )
+            db.session.add(user)
+        users[email] = user
+    db.session.flush()
+    return users
+
+
+def demo_rows(today: date) -> list[PersonRow]:
+    rng = random.Random(2026)
+    rows = []
+    for n in range(1, 141):
+        given, family = rng.choice(GIVEN), rng.choice(FAMILY)
+        dob = today - timedelta(days=rng.randint(3 * 365, 18 * 365))
+        gender = rng.choice(["Female", "Male", "Not known", "Not specified"])
+        status = rng.choice(CASE_STATUSES)
+        email = "senco@demo-la.example" if n <= 120 else "ep@demo-la.example"
+        if 100 < n <= 110:
+            email = "ep@demo-la.example"
+        start = today - timedelta(days=rng.randint(30, 6 * 365))
+        end = None
+        if n % 15 == 0:
+            end = today - timedelta(days=rng.randint(10, 800))  # ended involvements
+        # Mostly recent activity, some old, some none.
+        if n % 7 == 0:
+            last = None
+        elif n % 5 == 0:
+            last = today - timedelta(days=rng.randint(600, 1500))
+        else:
+            last = today - timedelta(days=rng.randint(0, 500))
+        rows.append(PersonRow(n + 1, f"DEMO-{n:05d}", given, family, dob, gender, rng.choice(POSTCODES), status,
+                              email, start, end, last))
+    return rows
+
+
+def load_demo() -> list[str]:
+    today = date.today()
+    users = _ensure_users()
+    apply_people(demo_rows(today), professional_emails())
+    db.session.flush()
+    # A few hidden people for the SENCo, so the Hidden view is not empty.
+    senco = users["senco@demo-la.example"]
+    hidden_refs = [f"DEMO-{n:05d}" for n in (3, 11, 19, 27)]
+    for involvement in db.session.scalars(
+        select(Involvement).join(Person).where(Involvement.professional_id == senco.id, Person.la_reference.in_(hidden_refs))
+    ):
+        if involvement.hidden_at is None:
+            involvement.hidden_at = utcnow()
+    db.session.commit()
+    lines = [f"Demo authority ready. Every demo account's password is: {DEMO_PASSWORD}"]
+    for email, given, family, role, ptype, _org, verified in DEMO_USERS:
+        kind = "LA admin" if role == "admin" else (ptype or "").replace("_", " ")
+        note = "" if verified else " (awaiting verification)"
+        lines.append(f"  {email:32} {given} {family}, {kind}{note}")
+    return lines

@@ -1,0 +1,276 @@
+"""The service's data: users, people, involvements, activity and the audit log."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .extensions import db
+from .names import name_tokens, sort_key
+
+SYSTEM_USER_ID = 1
+SYSTEM_USER_NAME = "sysadmin"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Role(str, enum.Enum):
+    SYSTEM = "system"
+    PROFESSIONAL = "professional"
+    ADMIN = "admin"
+
+
+class Verification(str, enum.Enum):
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+PROFESSIONAL_TYPES = {
+    "senco": "SENCo",
+    "educational_psychologist": "Educational psychologist",
+    "health": "Health practitioner",
+    "social_care": "Social care practitioner",
+    "early_years": "Early years practitioner",
+}
+
+# SPEC section 6. "Awaiting authentication" belongs to an involvement the LA has
+# not confirmed; the rest are the authority's record of the child.
+CASE_STATUSES = [
+    "No open case",
+    "Request received",
+    "Deciding whether to assess",
+    "Assessment in progress",
+    "Not assessing",
+    "Draft plan issued",
+    "EHC plan issued",
+    "Annual review due",
+    "Plan ceased",
+]
+AWAITING_AUTHENTICATION = "Awaiting authentication"
+GENDERS = ["Female", "Male", "Not known", "Not specified"]
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "portal_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Stored lower-case: addresses are unique regardless of case.
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(20))
+    professional_type: Mapped[str | None] = mapped_column(String(40))
+    organisation: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    verification: Mapped[str] = mapped_column(String(20), default=Verification.PENDING.value)
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    is_deactivated: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    @property
+    def portal_name(self) -> str:
+        """The PortalName of SPEC section 7: the sign-in email address."""
+        return self.email
+
+    @property
+    def is_system(self) -> bool:
+        return self.role == Role.SYSTEM.value
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+    @property
+    def is_professional(self) -> bool:
+        return self.role == Role.PROFESSIONAL.value
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verification == Verification.VERIFIED.value
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: deactivated users cannot sign in
+        return not self.is_deactivated and not self.is_system
+
+    @property
+    def professional_type_label(self) -> str:
+        return PROFESSIONAL_TYPES.get(self.professional_type or "", "")
+
+
+class Person(db.Model):
+    """The authority's record of a child or young person."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    la_reference: Mapped[str | None] = mapped_column(String(50), unique=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    # Case- and accent-folded "family given", for ordering the caseload.
+    sort_name: Mapped[str] = mapped_column(String(210), index=True)
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    gender: Mapped[str] = mapped_column(String(20), default="Not known")
+    upn: Mapped[str | None] = mapped_column(String(13), unique=True)
+    address_line_1: Mapped[str | None] = mapped_column(String(200))
+    address_line_2: Mapped[str | None] = mapped_column(String(200))
+    town: Mapped[str | None] = mapped_column(String(100))
+    postcode: Mapped[str | None] = mapped_column(String(10))
+    uprn: Mapped[str | None] = mapped_column(String(20))
+    case_status: Mapped[str] = mapped_column(String(40), default="No open case")
+    # EHC timeline dates, set by the LA.
+    request_received_on: Mapped[date | None] = mapped_column(Date)
+    assessment_decision_on: Mapped[date | None] = mapped_column(Date)
+    draft_plan_on: Mapped[date | None] = mapped_column(Date)
+    final_plan_on: Mapped[date | None] = mapped_column(Date)
+    next_review_on: Mapped[date | None] = mapped_column(Date)
+    # Latest recorded activity (what "Recent (18 months)" reads); kept in step
+    # with the Activity rows so Recent needs no aggregate per request.
+    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
+    # True for a record a professional added that the LA has not yet matched.
+    added_by_professional: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    name_tokens: Mapped[list["PersonNameToken"]] = relationship(
+        back_populates="person", cascade="all, delete-orphan"
+    )
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+    def set_names(self, given_name: str, family_name: str) -> None:
+        """Set the names and the folded forms the filter and ordering use."""
+        self.given_name = given_name
+        self.family_name = family_name
+        self.sort_name = sort_key(given_name, family_name)
+        wanted = set(name_tokens(given_name) + name_tokens(family_name))
+        have = {t.token: t for t in self.name_tokens}
+        for token in set(have) - wanted:
+            self.name_tokens.remove(have[token])
+        for token in sorted(wanted - set(have)):
+            self.name_tokens.append(PersonNameToken(token=token))
+
+
+class PersonNameToken(db.Model):
+    """One folded word of a person's name: the Person filter matches prefixes
+    of these with an index range scan, on SQLite and PostgreSQL alike."""
+
+    __tablename__ = "person_name_token"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Byte order on PostgreSQL too, so a prefix is an index range.
+    token: Mapped[str] = mapped_column(
+        String(100).with_variant(String(100, collation="C"), "postgresql"), primary_key=True
+    )
+    person: Mapped[Person] = relationship(back_populates="name_tokens")
+
+    __table_args__ = (Index("ix_person_name_token_token", "token", "person_id"),)
+
+
+class InvolvementStatus(str, enum.Enum):
+    AWAITING = "awaiting"  # added by the professional; the LA has not confirmed
+    AUTHENTICATED = "authenticated"
+    UNAUTHENTICATED = "unauthenticated"  # by the professional's Delete or by the LA
+    DECLINED = "declined"
+
+
+class Involvement(db.Model):
+    """A professional's involvement with a child."""
+
+    __tablename__ = "involvement"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    professional_id: Mapped[int] = mapped_column(ForeignKey("portal_user.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    status: Mapped[str] = mapped_column(String(20), default=InvolvementStatus.AWAITING.value)
+    started_on: Mapped[date] = mapped_column(Date, default=date.today)
+    ended_on: Mapped[date | None] = mapped_column(Date)
+    authenticated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    hidden_at: Mapped[datetime | None] = mapped_column(DateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decline_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    professional: Mapped[User] = relationship(foreign_keys=[professional_id])
+    person: Mapped[Person] = relationship()
+
+    __table_args__ = (
+        Index("ix_involvement_caseload", "professional_id", "deleted_at", "hidden_at", "person_id"),
+        Index("ix_involvement_person", "person_id"),
+    )
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.status == InvolvementStatus.AUTHENTICATED.value
+
+    @property
+    def case_status(self) -> str:
+        if self.status == InvolvementStatus.AWAITING.value:
+            return AWAITING_AUTHENTICATION
+        return self.person.case_status
+
+
+class Activity(db.Model):
+    """Something that happened to a person's record (added, status changed,
+    form saved or submitted, message)."""
+
+    __tablename__ = "activity"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    description: Mapped[str] = mapped_column(String(200))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("portal_user.id"))
+
+
+class AuditEntry(db.Model):
+    """Append-only record of every sensitive action."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(200), index=True)
+    changed_by_id: Mapped[int] = mapped_column(ForeignKey("portal_user.id"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"), index=True)
+    professional_id: Mapped[int | None] = mapped_column(ForeignKey("portal_user.id"))
+    # Snapshots: the log reads the same after a name or email changes.
+    person_name: Mapped[str | None] = mapped_column(String(210))
+    professional_given_name: Mapped[str | None] = mapped_column(String(100))
+    professional_portal_name: Mapped[str | None] = mapped_column(String(254))
+    details: Mapped[str | None] = mapped_column(Text)
+
+    changed_by: Mapped[User] = relationship(foreign_keys=[changed_by_id])
+    person: Mapped[Person | None] = relationship()
+
+
+class AuditLogIsAppendOnly(Exception):
+    pass
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_audit_change(mapper, connection, target):  # noqa: ARG001
+    raise AuditLogIsAppendOnly("audit entries cannot be changed or deleted")

@@ -1,0 +1,33 @@
+"""Folding names for the Person filter: case and accents are ignored, and a
+query matches the start of any word of the given or family name."""
+import re
+import unicodedata
+
+_WORD_SPLIT = re.compile(r"[^\w]+|_+")
+# Letters that do not decompose under NFKD but that people type without marks.
+_SPECIAL = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l", "ı": "i", "þ": "th"})
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free form of text: "Zoë" -> "zoe"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_SPECIAL))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def name_tokens(name: str) -> list[str]:
+    """Words of a name, folded: "Mary-Jane O'Brien" -> mary, jane, o, brien."""
+    return [w for w in _WORD_SPLIT.split(fold(name)) if w][:20]
+
+
+def query_terms(query: str) -> list[str]:
+    """The words a person typed into the filter, folded; at most five, each
+    at most 50 characters, so a hostile query cannot make a huge statement."""
+    words = []
+    for word in name_tokens(query[:200]):
+        if word not in words:
+            words.append(word[:50])
+    return words[:5]
+
+
+def sort_key(given_name: str, family_name: str) -> str:
+    return f"{fold(family_name).strip()} {fold(given_name).strip()}"[:210]
