@@ -104,7 +104,8 @@ def _register_errors(app: Flask) -> None:
         return render_template("errors/error.html", title=title, message=message), status
 
     @app.errorhandler(CSRFError)
-    def csrf_error(error):  # noqa: ARG001
+    def csrf_error(error):
+        app.logger.info("CSRF rejected: %s", error.description)
         return error_page(
             400,
             "Your session has expired",
