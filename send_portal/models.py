@@ -274,3 +274,17 @@ class AuditLogIsAppendOnly(Exception):
 @event.listens_for(AuditEntry, "before_delete")
 def _refuse_audit_change(mapper, connection, target):  # noqa: ARG001
     raise AuditLogIsAppendOnly("audit entries cannot be changed or deleted")
+
+
+class Address(db.Model):
+    """One address of the authority's gazetteer (LLPG or AddressBase extract)."""
+
+    __tablename__ = "address"
+
+    uprn: Mapped[str] = mapped_column(String(20), primary_key=True)
+    address_line_1: Mapped[str] = mapped_column(String(200))
+    address_line_2: Mapped[str | None] = mapped_column(String(200))
+    town: Mapped[str] = mapped_column(String(100))
+    postcode: Mapped[str] = mapped_column(String(10))
+    # Upper case without spaces: look-ups are by this, whatever the typing.
+    postcode_key: Mapped[str] = mapped_column(String(8), index=True)
