@@ -130,7 +130,9 @@ class Person(db.Model):
     sort_name: Mapped[str] = mapped_column(String(210), index=True)
     date_of_birth: Mapped[date] = mapped_column(Date)
     gender: Mapped[str] = mapped_column(String(20), default="Not known")
-    upn: Mapped[str | None] = mapped_column(String(13), unique=True)
+    # Not unique here: a professional may type the UPN of a record the LA holds,
+    # and the LA matches the two when it authenticates.
+    upn: Mapped[str | None] = mapped_column(String(13), index=True)
     address_line_1: Mapped[str | None] = mapped_column(String(200))
     address_line_2: Mapped[str | None] = mapped_column(String(200))
     town: Mapped[str | None] = mapped_column(String(100))

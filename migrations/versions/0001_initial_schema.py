@@ -43,12 +43,12 @@ def upgrade():
     sa.Column('added_by_professional', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_person')),
-    sa.UniqueConstraint('la_reference', name=op.f('uq_person_la_reference')),
-    sa.UniqueConstraint('upn', name=op.f('uq_person_upn'))
+    sa.UniqueConstraint('la_reference', name=op.f('uq_person_la_reference'))
     )
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_person_last_activity_at'), ['last_activity_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_sort_name'), ['sort_name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_upn'), ['upn'], unique=False)
 
     op.create_table('portal_user',
     sa.Column('id', sa.Integer(), nullable=False),
