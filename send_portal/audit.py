@@ -11,6 +11,9 @@ SIGN_IN_FAILED = "Sign-in failed"
 SIGN_OUT = "Signed out"
 IMPORT_PEOPLE = "People imported"
 USER_CREATED = "User created"
+PERSON_ADDED = "Person added by professional (awaiting authentication)"
+PERSON_EDITED = "Person details changed by professional"
+ADDRESSES_IMPORTED = "Addresses imported"
 
 
 def record(

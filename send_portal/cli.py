@@ -14,6 +14,7 @@ from flask_migrate import upgrade
 from sqlalchemy import func, select
 
 from . import audit
+from .addresses.postcodes import format_postcode, normalise_postcode
 from .auth.passwords import hash_password
 from .extensions import db
 from .models import (
@@ -53,6 +54,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(import_people)
     app.cli.add_command(demo_data)
+    app.cli.add_command(import_addresses)
 
 
 @click.command("init-db")
@@ -199,8 +201,9 @@ def read_people_csv(path: str, professionals: dict[str, int]) -> ImportReport:
                 gender = GENDER_CODES.get(raw["gender"].casefold()) or _canonical(raw["gender"], GENDERS)
                 if gender is None:
                     errors.append(f"line {line}: gender '{raw['gender'][:40]}' is not one of " + ", ".join(GENDERS) + " (or F, M, U)")
-                postcode = raw["postcode"].upper() or None
-                if postcode and not POSTCODE_RE.match(postcode):
+                postcode_key = normalise_postcode(raw["postcode"]) if raw["postcode"] else None
+                postcode = format_postcode(postcode_key) if postcode_key else None
+                if raw["postcode"] and postcode_key is None:
                     errors.append(f"line {line}: postcode '{raw['postcode'][:20]}' is not a UK postcode")
                 status = _canonical(raw["case_status"], CASE_STATUSES) if raw["case_status"] else "No open case"
                 if status is None:
@@ -325,3 +328,98 @@ def demo_data():
 
     for line in load_demo():
         click.echo(line)
+
+
+# --- import-addresses -----------------------------------------------------------
+
+ADDRESS_HEADER = ["uprn", "address_line_1", "address_line_2", "town", "postcode"]
+
+
+def read_addresses_csv(path: str) -> tuple[list[dict], list[str]]:
+    rows: list[dict] = []
+    errors: list[str] = []
+    seen: dict[str, int] = {}
+    try:
+        handle = open(path, newline="", encoding="utf-8-sig")
+    except OSError as error:
+        return [], [f"cannot open {path}: {error.strerror}"]
+    with handle:
+        reader = csv.reader(handle)
+        try:
+            header = next(reader, None)
+            if header is None or [h.strip().lower() for h in header] != ADDRESS_HEADER:
+                return [], ["line 1: the header must be exactly " + ",".join(ADDRESS_HEADER)]
+            for line, values in enumerate(reader, start=2):
+                if not any(v.strip() for v in values):
+                    continue
+                if len(values) != len(ADDRESS_HEADER):
+                    errors.append(f"line {line}: expected {len(ADDRESS_HEADER)} columns, found {len(values)}")
+                    continue
+                raw = dict(zip(ADDRESS_HEADER, (v.strip() for v in values)))
+                row_errors = []
+                if not re.fullmatch(r"\d{1,12}", raw["uprn"]):
+                    row_errors.append(f"line {line}: uprn '{raw['uprn'][:20]}' must be a number of up to 12 digits")
+                elif raw["uprn"] in seen:
+                    row_errors.append(f"line {line}: uprn {raw['uprn']} is also on line {seen[raw['uprn']]}")
+                else:
+                    seen[raw["uprn"]] = line
+                if not raw["address_line_1"] or len(raw["address_line_1"]) > 200:
+                    row_errors.append(f"line {line}: address_line_1 must be 1 to 200 characters")
+                if len(raw["address_line_2"]) > 200:
+                    row_errors.append(f"line {line}: address_line_2 must be 200 characters or fewer")
+                if not raw["town"] or len(raw["town"]) > 100:
+                    row_errors.append(f"line {line}: town must be 1 to 100 characters")
+                key = normalise_postcode(raw["postcode"])
+                if key is None:
+                    row_errors.append(f"line {line}: postcode '{raw['postcode'][:20]}' is not a UK postcode")
+                if row_errors:
+                    errors.extend(row_errors)
+                    continue
+                rows.append({**raw, "postcode": format_postcode(key), "postcode_key": key})
+        except (csv.Error, UnicodeDecodeError) as error:
+            errors.append(f"line {reader.line_num}: cannot read the file ({error})")
+    return rows, errors
+
+
+@click.command("import-addresses")
+@click.argument("csv_file", type=click.Path(dir_okay=False))
+def import_addresses(csv_file):
+    """Load the authority's address gazetteer (LLPG or AddressBase extract) from CSV."""
+    from .models import Address
+
+    rows, errors = read_addresses_csv(csv_file)
+    if errors:
+        for error in errors[:200]:
+            click.echo(error, err=True)
+        if len(errors) > 200:
+            click.echo(f"... and {len(errors) - 200} more problems", err=True)
+        click.echo("Nothing was imported. Correct the file and run the import again.", err=True)
+        sys.exit(1)
+    created = updated = 0
+    try:
+        with click.progressbar(length=len(rows), label="Importing addresses", file=sys.stderr) as bar:
+            for start in range(0, len(rows), 1000):
+                batch = rows[start:start + 1000]
+                existing = {a.uprn: a for a in db.session.scalars(select(Address).where(Address.uprn.in_([r["uprn"] for r in batch])))}
+                for row in batch:
+                    address = existing.get(row["uprn"])
+                    if address is None:
+                        address = Address(uprn=row["uprn"])
+                        db.session.add(address)
+                        created += 1
+                    else:
+                        updated += 1
+                    address.address_line_1 = row["address_line_1"]
+                    address.address_line_2 = row["address_line_2"] or None
+                    address.town = row["town"]
+                    address.postcode = row["postcode"]
+                    address.postcode_key = row["postcode_key"]
+                db.session.flush()
+                bar.update(len(batch))
+        audit.record(audit.ADDRESSES_IMPORTED, details=f"{os.path.basename(csv_file)}: {created} created, {updated} updated")
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        click.echo("The import failed and nothing was imported.", err=True)
+        raise
+    click.echo(f"Imported {len(rows)} addresses: {created} created, {updated} updated.")

@@ -9,6 +9,8 @@ class Config:
     LA_CONTACT_EMAIL = os.environ.get("LA_CONTACT_EMAIL", "send.portal@example.org")
     SERVICE_NAME = "SEND Professional Portal"
     OS_PLACES_API_KEY = os.environ.get("OS_PLACES_API_KEY") or None
+    OS_PLACES_URL = os.environ.get("OS_PLACES_URL") or None  # tests point this at a fake
+    OS_PLACES_TIMEOUT = float(os.environ.get("OS_PLACES_TIMEOUT", "5"))
 
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in instance/
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}

@@ -27,7 +27,7 @@ FAMILY = ["Jones", "Smith", "O'Brien", "Smith-Jones", "Nowak", "Williams", "Brow
           "Thomas", "Khan", "Ahmed", "Müller", "Łęcka", "Roberts", "Walker", "Wright", "Robinson", "Thompson",
           "White", "Hughes", "Edwards", "Green", "Hall", "Wood", "Harris", "Clarke", "Jackson", "Okonkwo", "García",
           "MacDonald", "Nguyen", "Begum", "Patel", "Lewis"]
-POSTCODES = ["AB1 2CD", "AB1 3EF", "AB2 4GH", "AB3 5JK", "AB4 6LM"]
+POSTCODES = ["DM1 2AB", "DM1 3EF", "DM2 4GH", "DM3 5JL", "DM4 6NP"]
 
 
 def _ensure_users() -> dict[str, User]:
@@ -73,11 +73,47 @@ def demo_rows(today: date) -> list[PersonRow]:
     return rows
 
 
+STREETS = ["High Street", "Church Road", "Station Road", "Mill Lane", "Park Avenue"]
+
+
+def _ensure_addresses() -> None:
+    """A small gazetteer, so Find Address works in the demo."""
+    from .addresses import normalise_postcode
+    from .models import Address
+
+    for i, postcode in enumerate(POSTCODES):
+        for number in range(1, 9):
+            uprn = f"{100000000 + i * 100 + number}"
+            if db.session.get(Address, uprn) is None:
+                db.session.add(Address(uprn=uprn, address_line_1=f"{number} {STREETS[i]}", address_line_2=None,
+                                       town="Demoton", postcode=postcode, postcode_key=normalise_postcode(postcode)))
+
+
+def _timeline_dates(person: Person, today: date) -> None:
+    """EHC timeline dates that fit each demo child's case status."""
+    rng = random.Random(person.la_reference)
+    stage = {"Request received": 1, "Deciding whether to assess": 1, "Assessment in progress": 2, "Not assessing": 2,
+             "Draft plan issued": 3, "EHC plan issued": 4, "Annual review due": 5, "Plan ceased": 5}.get(person.case_status)
+    if stage is None:
+        return
+    weeks_ago = {1: rng.randint(1, 7), 2: rng.randint(7, 17), 3: rng.randint(15, 21), 4: rng.randint(21, 60), 5: rng.randint(50, 70)}[stage]
+    received = today - timedelta(weeks=weeks_ago)
+    person.request_received_on = received
+    person.assessment_decision_on = received + timedelta(weeks=5) if stage >= 2 else None
+    person.draft_plan_on = received + timedelta(weeks=14) if stage >= 3 else None
+    person.final_plan_on = received + timedelta(weeks=19) if stage >= 4 else None
+    person.next_review_on = person.final_plan_on + timedelta(days=365) if person.final_plan_on else None
+
+
 def load_demo() -> list[str]:
     today = date.today()
     users = _ensure_users()
+    _ensure_addresses()
     apply_people(demo_rows(today), professional_emails())
     db.session.flush()
+    for person in db.session.scalars(select(Person).where(Person.la_reference.like("DEMO-%"))):
+        if person.request_received_on is None:
+            _timeline_dates(person, today)
     # A few hidden people for the SENCo, so the Hidden view is not empty.
     senco = users["senco@demo-la.example"]
     hidden_refs = [f"DEMO-{n:05d}" for n in (3, 11, 19, 27)]

@@ -56,7 +56,7 @@ def test_import_people_creates_people_involvements_and_activity(runner, professi
     old = (today - timedelta(days=400)).isoformat()
     path = write(
         tmp_path,
-        f"LA1,Zoë,Smith,2015-01-02,f,ab1 2cd,ehc plan issued,{professional.email.upper()},2024-09-01,,{today.isoformat()}",
+        f"LA1,Zoë,Smith,2015-01-02,f,dm1 2ab,ehc plan issued,{professional.email.upper()},2024-09-01,,{today.isoformat()}",
         f"LA2,Oliver,Brown,2014-05-06,Male,,,{professional.email},2020-01-01,{old},",
         "LA3,Isla,Nowak,2016-07-08,U,,Request received,,,,",
     )
@@ -64,7 +64,7 @@ def test_import_people_creates_people_involvements_and_activity(runner, professi
     assert result.exit_code == 0, result.output
     assert "Imported 3 people: 3 created, 0 updated" in result.output
     zoe = db.session.scalar(select(Person).where(Person.la_reference == "LA1"))
-    assert (zoe.gender, zoe.postcode, zoe.case_status) == ("Female", "AB1 2CD", "EHC plan issued")
+    assert (zoe.gender, zoe.postcode, zoe.case_status) == ("Female", "DM1 2AB", "EHC plan issued")
     assert zoe.last_activity_at.date() == today
     assert db.session.scalar(select(func.count()).select_from(Activity).where(Activity.person_id == zoe.id)) == 1
     oliver = db.session.scalar(select(Person).where(Person.la_reference == "LA2"))

@@ -154,6 +154,20 @@ def involvement_for_person(professional: User, person_id: int) -> Involvement | 
     )
 
 
+def live_involvement_for_child(professional: User, sort_name: str, date_of_birth: date, upn: str | None) -> Involvement | None:
+    """The professional's live involvement with a child of this name and date
+    of birth (or this UPN): Add Person says so instead of adding a duplicate."""
+    same_child = and_(Person.sort_name == sort_name, Person.date_of_birth == date_of_birth)
+    if upn:
+        same_child = or_(same_child, Person.upn == upn)
+    return db.session.scalar(
+        select(Involvement)
+        .join(Person, Person.id == Involvement.person_id)
+        .where(_live_involvements(professional), same_child)
+        .limit(1)
+    )
+
+
 def selected_involvements(professional: User, person_ids: list[int], view: View) -> list[Involvement]:
     """The professional's involvements for the chosen people, limited to those
     in the view the action was taken from. IDs that are not theirs are ignored."""

@@ -1,23 +1,243 @@
-"""A child's page, and adding a child who is missing (SPEC sections 3 and 4)."""
-from flask import Blueprint, abort, render_template
-from flask_login import current_user
+"""A child's page, Edit Person, and Add Person with address look-up
+(SPEC sections 3 and 4)."""
+from __future__ import annotations
 
+from datetime import date
+
+from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask_login import current_user
+from werkzeug.routing import BuildError
+
+from .. import audit
+from ..addresses import format_postcode, normalise_postcode, provider_for
 from ..caseload import queries
+from ..extensions import db
+from ..models import Involvement, InvolvementStatus, Person
+from ..names import sort_key
 from ..portal import professional_required
+from .forms import AddPersonForm, EditPersonForm, ManualAddressForm
+from .timeline import ehc_timeline
 
 bp = Blueprint("people", __name__, url_prefix="/send")
+
+DRAFT_KEY = "add_person"
+
+
+def optional_url(endpoint: str, **values) -> str | None:
+    """A link to a feature that may not be installed in this build."""
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def _live_involvement_or_404(person_id: int) -> Involvement:
+    involvement = queries.involvement_for_person(current_user, person_id)
+    if involvement is None:
+        abort(404)
+    return involvement
 
 
 @bp.get("/people/<int:person_id>")
 @professional_required
 def child(person_id: int):
-    involvement = queries.involvement_for_person(current_user, person_id)
-    if involvement is None:
-        abort(404)
-    return render_template("people/child.html", involvement=involvement, person=involvement.person)
+    involvement = _live_involvement_or_404(person_id)
+    person = involvement.person
+    return render_template(
+        "people/child.html",
+        involvement=involvement,
+        person=person,
+        # What the LA holds (status, timeline) only once the involvement is authenticated.
+        timeline=ehc_timeline(person) if involvement.is_authenticated else [],
+        forms_url=optional_url("forms.child_forms", person_id=person.id),
+        messages_url=optional_url("messages.thread", person_id=person.id) if involvement.is_authenticated else None,
+    )
 
 
-@bp.get("/add-person")
+def _errors(form, extra=None):
+    """(field id, message) pairs for the error summary, in page order."""
+    errors = []
+    for field in form:
+        if field.errors and field.type != "CSRFTokenField":
+            target = field.id
+            if field.type == "RadioField":
+                target = f"{field.id}-0"
+            errors.append((target, field.errors[0]))
+    for item in extra or []:
+        errors.append(item)
+    return errors
+
+
+def _duplicate(given: str, family: str, dob: date, upn: str | None) -> Involvement | None:
+    return queries.live_involvement_for_child(current_user, sort_key(given, family), dob, upn)
+
+
+@bp.route("/add-person", methods=["GET", "POST"])
 @professional_required
 def add_person():
-    return render_template("people/add_person.html")
+    form = AddPersonForm()
+    draft = session.get(DRAFT_KEY)
+    if request.method == "GET" and draft and request.args.get("change"):
+        form.given_name.data = draft["given_name"]
+        form.family_name.data = draft["family_name"]
+        form.set_date_of_birth(date.fromisoformat(draft["date_of_birth"]))
+        form.gender.data = draft["gender"]
+        form.upn.data = draft.get("upn")
+        form.postcode.data = format_postcode(draft["postcode_key"])
+    errors, duplicate = [], None
+    if request.method == "POST":
+        valid = form.validate()
+        dob_problem = form.check_date_of_birth()
+        extra = [("dob_day", dob_problem)] if dob_problem else []
+        if valid and not dob_problem:
+            duplicate = _duplicate(form.given_name.data, form.family_name.data, form.date_of_birth, form.upn.data or None)
+            if duplicate is None:
+                session[DRAFT_KEY] = {
+                    "given_name": form.given_name.data,
+                    "family_name": form.family_name.data,
+                    "date_of_birth": form.date_of_birth.isoformat(),
+                    "gender": form.gender.data,
+                    "upn": form.upn.data or None,
+                    "postcode_key": normalise_postcode(form.postcode.data),
+                }
+                return redirect(url_for("people.address_details"), 303)
+        errors = _errors(form)
+        # The date error sits in its page position, after the names.
+        if extra:
+            errors = errors[:2] + extra + errors[2:] if len(errors) >= 2 else extra + errors
+        form.dob_error = dob_problem
+    status = 400 if errors else 200
+    if duplicate is not None and not errors:
+        status = 409
+    return render_template("people/add_person.html", form=form, errors=errors, duplicate=duplicate), status
+
+
+def _draft_or_restart():
+    draft = session.get(DRAFT_KEY)
+    if not draft:
+        return None
+    return draft
+
+
+@bp.route("/add-person/address", methods=["GET", "POST"])
+@professional_required
+def address_details():
+    draft = _draft_or_restart()
+    if draft is None:
+        return redirect(url_for("people.add_person"))
+    provider = provider_for()
+    result = provider.lookup(draft["postcode_key"])
+    errors = []
+    if request.method == "POST":
+        uprn = request.form.get("uprn", "")
+        chosen = next((a for a in result.addresses if a.uprn == uprn), None)
+        if chosen is None:
+            errors = [("uprn-0" if result.addresses else "manual-link", "Select the child’s address, or enter it by hand")]
+        else:
+            return _save_child(draft, chosen.address_line_1, chosen.address_line_2, chosen.town, chosen.postcode, chosen.uprn)
+    return render_template(
+        "people/address_details.html",
+        draft=draft,
+        postcode=format_postcode(draft["postcode_key"]),
+        result=result,
+        errors=errors,
+    ), (400 if errors else 200)
+
+
+@bp.route("/add-person/address/manual", methods=["GET", "POST"])
+@professional_required
+def manual_address():
+    draft = _draft_or_restart()
+    if draft is None:
+        return redirect(url_for("people.add_person"))
+    form = ManualAddressForm()
+    if request.method == "GET":
+        form.postcode.data = format_postcode(draft["postcode_key"])
+    elif form.validate():
+        return _save_child(draft, form.address_line_1.data, form.address_line_2.data or "", form.town.data, form.postcode.data, None)
+    errors = _errors(form)
+    return render_template("people/manual_address.html", form=form, errors=errors, draft=draft), (400 if errors else 200)
+
+
+def _save_child(draft: dict, line_1: str, line_2: str, town: str, postcode: str, uprn: str | None):
+    """Save Child: a new involvement awaiting the LA's authentication."""
+    dob = date.fromisoformat(draft["date_of_birth"])
+    duplicate = _duplicate(draft["given_name"], draft["family_name"], dob, draft.get("upn"))
+    if duplicate is not None:
+        session.pop(DRAFT_KEY, None)
+        return redirect(url_for("people.child", person_id=duplicate.person_id), 303)
+    person = Person(
+        date_of_birth=dob,
+        gender=draft["gender"],
+        upn=draft.get("upn"),
+        address_line_1=line_1,
+        address_line_2=line_2 or None,
+        town=town,
+        postcode=postcode,
+        uprn=uprn,
+        case_status="No open case",
+        added_by_professional=True,
+    )
+    person.set_names(draft["given_name"], draft["family_name"])
+    db.session.add(person)
+    db.session.flush()
+    db.session.add(
+        Involvement(
+            professional_id=current_user.id,
+            person_id=person.id,
+            status=InvolvementStatus.AWAITING.value,
+            started_on=date.today(),
+        )
+    )
+    queries.record_activity(person, "Added by a professional", current_user)
+    audit.record(audit.PERSON_ADDED, changed_by=current_user, person=person, professional=current_user)
+    db.session.commit()
+    session.pop(DRAFT_KEY, None)
+    return redirect(
+        optional_url("forms.child_forms", person_id=person.id, added=1) or url_for("people.child", person_id=person.id), 303
+    )
+
+
+@bp.route("/people/<int:person_id>/edit", methods=["GET", "POST"])
+@professional_required
+def edit_person(person_id: int):
+    involvement = _live_involvement_or_404(person_id)
+    person = involvement.person
+    form = EditPersonForm(obj=person if request.method == "GET" else None)
+    if request.method == "GET":
+        form.set_date_of_birth(person.date_of_birth)
+        errors = []
+    else:
+        valid = form.validate()
+        dob_problem = form.check_date_of_birth()
+        form.dob_error = dob_problem
+        if valid and not dob_problem:
+            changed = _apply_edit(person, form)
+            if changed:
+                queries.record_activity(person, "Details corrected by a professional", current_user)
+                audit.record(
+                    audit.PERSON_EDITED, changed_by=current_user, person=person, professional=current_user,
+                    details="Changed: " + ", ".join(changed),
+                )
+            db.session.commit()
+            return redirect(url_for("people.child", person_id=person.id, updated=1 if changed else 0), 303)
+        errors = _errors(form)
+        if dob_problem:
+            errors = errors[:2] + [("dob_day", dob_problem)] + errors[2:]
+    return render_template("people/edit_person.html", form=form, person=person, errors=errors), (400 if errors else 200)
+
+
+def _apply_edit(person: Person, form: EditPersonForm) -> list[str]:
+    changed = []
+    if (form.given_name.data, form.family_name.data) != (person.given_name, person.family_name):
+        changed.append(f"name from {person.full_name} to {form.given_name.data} {form.family_name.data}")
+        person.set_names(form.given_name.data, form.family_name.data)
+    if form.date_of_birth != person.date_of_birth:
+        changed.append(f"date of birth from {person.date_of_birth.isoformat()} to {form.date_of_birth.isoformat()}")
+        person.date_of_birth = form.date_of_birth
+    for field in ("address_line_1", "address_line_2", "town", "postcode"):
+        new = (getattr(form, field).data or "").strip() or None
+        if new != getattr(person, field):
+            changed.append(field.replace("_", " "))
+            setattr(person, field, new)
+    return changed
