@@ -24,12 +24,50 @@ if [ "${SKIP_BROWSER_TESTS:-0}" != "1" ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 
-set +e
-.venv/bin/python -m pytest "$@"
-status=$?
-set -e
-if [ "$status" -eq 5 ]; then
-  echo "pytest collected no tests: that is a failure here." >&2
-  exit 1
+# PostgreSQL, the production engine: a throwaway server on 127.0.0.1, stopped
+# when this script ends. Set SKIP_POSTGRES=1 to run on SQLite alone.
+PG_PORT="${PG_PORT:-54329}"
+start_postgres() {
+  if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+    echo "Installing Debian's PostgreSQL for the PostgreSQL run..."
+    apt_install postgresql
+  fi
+  PGBIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)"
+  PGWORK="$(mktemp -d /tmp/send-portal-pg.XXXXXX)"
+  if [ "$(id -u)" -eq 0 ]; then
+    chown postgres "$PGWORK"; AS_PG="runuser -u postgres --"
+  else
+    AS_PG=""
+  fi
+  $AS_PG "$PGBIN/initdb" -D "$PGWORK/data" -A trust -U postgres --no-sync >/dev/null
+  # Durability settings are off: this server holds throwaway test data only.
+  $AS_PG "$PGBIN/pg_ctl" -D "$PGWORK/data" -l "$PGWORK/log" -w start \
+    -o "-p $PG_PORT -k $PGWORK -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
+  trap 'stop_postgres' EXIT
+  export TEST_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/postgres"
+}
+stop_postgres() {
+  $AS_PG "$PGBIN/pg_ctl" -D "$PGWORK/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$PGWORK"
+}
+
+run_pytest() {
+  set +e
+  "$@"
+  local status=$?
+  set -e
+  if [ "$status" -eq 5 ]; then
+    echo "pytest collected no tests: that is a failure here." >&2
+    return 1
+  fi
+  return "$status"
+}
+
+echo "== The whole suite on SQLite (the embedded default), browser tests included =="
+run_pytest .venv/bin/python -m pytest "$@"
+
+if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
+  start_postgres
+  echo "== The suite again on PostgreSQL (browser tests run once, above) =="
+  run_pytest env TEST_POSTGRES_URL="$TEST_POSTGRES_URL" .venv/bin/python -m pytest -m "not browser" -p no:cacheprovider "$@"
 fi
-exit "$status"

@@ -64,8 +64,60 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_security(app)
     _register_errors(app)
     _register_template_globals(app)
-    logging.basicConfig(level=logging.INFO)
+    _register_request_log(app)
+    _register_health(app)
+    if app.config.get("TRUST_PROXY"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     return app
+
+
+def _register_request_log(app: Flask) -> None:
+    """One line a request: method, path (never the query string, which can hold
+    a child's name), status, time, and the user's number (not their name)."""
+    import time
+
+    from flask import g
+    from flask_login import current_user
+
+    log = logging.getLogger("send_portal.requests")
+
+    @app.before_request
+    def start_timer():
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def log_request(response):
+        if request.path.startswith("/static/") or app.testing:
+            return response
+        elapsed = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
+        user = current_user.get_id() if current_user and current_user.is_authenticated else "-"
+        log.info(
+            "%s %s %s %.1fms user=%s htmx=%s",
+            request.method, request.path, response.status_code, elapsed, user,
+            "1" if request.headers.get("HX-Request") else "0",
+        )
+        return response
+
+
+def _register_health(app: Flask) -> None:
+    from flask import jsonify
+    from sqlalchemy import text
+
+    @app.get("/healthz")
+    @limiter.exempt
+    def health():
+        """For the load balancer: the app is up and the database answers."""
+        try:
+            db.session.execute(text("SELECT 1"))
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - any database failure means unhealthy
+            db.session.rollback()
+            logging.getLogger(__name__).exception("health check: database unavailable")
+            return jsonify(status="unavailable", database="unavailable"), 503
+        return jsonify(status="ok", database="ok")
 
 
 @event.listens_for(Engine, "connect")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import os
+from contextlib import closing
 import re
 import sys
 from dataclasses import dataclass, field
@@ -55,6 +56,8 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(import_people)
     app.cli.add_command(demo_data)
     app.cli.add_command(import_addresses)
+    app.cli.add_command(backup)
+    app.cli.add_command(restore)
 
 
 @click.command("init-db")
@@ -423,3 +426,67 @@ def import_addresses(csv_file):
         click.echo("The import failed and nothing was imported.", err=True)
         raise
     click.echo(f"Imported {len(rows)} addresses: {created} created, {updated} updated.")
+
+
+# --- backup and restore (SQLite; PostgreSQL uses pg_dump, see DEPLOY.md) ---------------
+
+
+def _sqlite_path() -> str:
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        raise click.ClickException(
+            "backup and restore handle the SQLite database. For PostgreSQL use "
+            "pg_dump --format=custom and pg_restore (see DEPLOY.md)."
+        )
+    return url.database
+
+
+def _check_sqlite_file(path: str) -> None:
+    import sqlite3
+
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                raise click.ClickException(f"{path} failed SQLite's integrity check.")
+            conn.execute("SELECT version_num FROM alembic_version").fetchone()
+    except sqlite3.DatabaseError as error:
+        raise click.ClickException(f"{path} is not a SEND Portal database: {error}") from error
+
+
+@click.command("backup")
+@click.option("--output", type=click.Path(dir_okay=False), default=None, help="Where to write the backup.")
+def backup(output):
+    """Back up the SQLite database while the service runs (SQLite's online backup API)."""
+    import sqlite3
+    from flask import current_app
+
+    source = _sqlite_path()
+    if output is None:
+        folder = os.path.join(current_app.instance_path, "backups")
+        os.makedirs(folder, exist_ok=True)
+        output = os.path.join(folder, f"send_portal-{datetime.now():%Y%m%d-%H%M%S}.sqlite3")
+    if os.path.exists(output):
+        raise click.ClickException(f"{output} already exists; choose another file.")
+    with closing(sqlite3.connect(source)) as live, closing(sqlite3.connect(output)) as copy:
+        live.backup(copy)
+    os.chmod(output, 0o600)  # children's data: readable by the service account only
+    _check_sqlite_file(output)
+    click.echo(f"Backed up to {output}")
+
+
+@click.command("restore")
+@click.argument("backup_file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore(backup_file, yes):
+    """Replace the SQLite database with a backup. Stop the service first."""
+    import sqlite3
+
+    target = _sqlite_path()
+    _check_sqlite_file(backup_file)
+    if not yes:
+        click.confirm(f"Replace everything in {target} with {backup_file}?", abort=True)
+    db.session.remove()
+    db.engine.dispose()
+    with closing(sqlite3.connect(backup_file)) as source, closing(sqlite3.connect(target)) as live:
+        source.backup(live)
+    click.echo(f"Restored {target} from {backup_file}. Run init-db to upgrade it if the backup is older.")

@@ -31,6 +31,9 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute;50 per hour")
 
+    # Set when a load balancer terminates TLS in front of the app servers.
+    TRUST_PROXY = os.environ.get("TRUST_PROXY", "0") == "1"
+
     PASSWORD_HASH_METHOD = "scrypt"
     PAGE_SIZE = 50
     RECENT_MONTHS = 18

@@ -13,6 +13,7 @@ from datetime import date, datetime
 import pytest
 from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
+from sqlalchemy import text as sql_text
 
 os.environ["SEND_PORTAL_ENV"] = "testing"
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
@@ -30,25 +31,74 @@ from send_portal.models import (  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 
+_counter = {"n": 0}
 
-@pytest.fixture(scope="session")
-def template_database(tmp_path_factory):
-    """Run the real migrations once; each test gets a copy of the result."""
-    path = tmp_path_factory.mktemp("db") / "template.sqlite3"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+
+def _next() -> int:
+    _counter["n"] += 1
+    return _counter["n"]
+
+
+# TEST_POSTGRES_URL (a server URL such as postgresql+psycopg://postgres@127.0.0.1:54329/postgres)
+# runs the suite on PostgreSQL: each test gets a database copied from a migrated template.
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+
+
+def _migrate(url: str) -> None:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         from flask_migrate import upgrade
 
         upgrade()
         db.engine.dispose()
-    return path
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory):
+    """Run the real migrations once; each test gets a copy of the result."""
+    if POSTGRES_URL:
+        admin = _pg_admin_engine()
+        with admin.connect() as conn:
+            conn.execute(sql_text("DROP DATABASE IF EXISTS send_portal_template"))
+            conn.execute(sql_text("CREATE DATABASE send_portal_template"))
+        _migrate(_pg_url("send_portal_template"))
+        yield "send_portal_template"
+        with admin.connect() as conn:
+            conn.execute(sql_text("DROP DATABASE IF EXISTS send_portal_template"))
+        admin.dispose()
+        return
+    path = tmp_path_factory.mktemp("db") / "template.sqlite3"
+    _migrate(f"sqlite:///{path}")
+    yield path
+
+
+def _pg_admin_engine():
+    from sqlalchemy import create_engine
+
+    return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+
+def _pg_url(name: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture
 def database_url(template_database, tmp_path):
+    if POSTGRES_URL:
+        name = f"send_portal_test_{os.getpid()}_{_next()}"
+        admin = _pg_admin_engine()
+        with admin.connect() as conn:
+            conn.execute(sql_text(f'CREATE DATABASE "{name}" TEMPLATE {template_database}'))
+        yield _pg_url(name)
+        with admin.connect() as conn:
+            conn.execute(sql_text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        return
     path = tmp_path / "portal.sqlite3"
     shutil.copy(template_database, path)
-    return f"sqlite:///{path}"
+    yield f"sqlite:///{path}"
 
 
 class IsolatedClient(FlaskClient):
@@ -87,14 +137,6 @@ def runner(app):
 
 
 # --- making data ---------------------------------------------------------------
-
-_counter = {"n": 0}
-
-
-def _next() -> int:
-    _counter["n"] += 1
-    return _counter["n"]
-
 
 @pytest.fixture
 def make_user(app):
