@@ -43,6 +43,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     load_config(app, overrides)
 
     db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "begin", _sqlite_begin)
     migrate.init_app(app, db, directory=os.path.join(root, "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
@@ -126,12 +129,25 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
     import sqlite3
 
     if isinstance(dbapi_connection, sqlite3.Connection):
+        # Transactions are begun by _sqlite_begin, not by the driver.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    """A request that writes takes SQLite's write lock when it begins (BEGIN
+    IMMEDIATE), waiting up to the busy timeout. A deferred transaction that
+    reads and then writes could instead fail at once with "database is
+    locked" when another worker wrote in between."""
+    from flask import has_request_context
+
+    reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def _register_security(app: Flask) -> None:
