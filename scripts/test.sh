@@ -66,8 +66,17 @@ run_pytest() {
 echo "== The whole suite on SQLite (the embedded default), browser tests included =="
 run_pytest .venv/bin/python -m pytest "$@"
 
-if [ "${SKIP_POSTGRES:-0}" != "1" ]; then
+if [ "${SKIP_POSTGRES:-0}" != "1" ] && [ "$#" -eq 0 ] || [ "${FORCE_POSTGRES:-0}" = "1" ]; then
   start_postgres
   echo "== The suite again on PostgreSQL (browser tests run once, above) =="
   run_pytest env TEST_POSTGRES_URL="$TEST_POSTGRES_URL" .venv/bin/python -m pytest -m "not browser" -p no:cacheprovider "$@"
+fi
+
+if [ "$#" -eq 0 ]; then
+  echo "== Security checks =="
+  # bandit: every finding is fixed or marked "# nosec <rule> - reason" in the code.
+  .venv/bin/bandit --quiet --recursive send_portal app.py
+  # pip-audit: known vulnerabilities in the pinned requirements. Where no
+  # vulnerability service is reachable it says which packages it skipped.
+  .venv/bin/pip-audit --requirement requirements.txt --progress-spinner off --desc off
 fi

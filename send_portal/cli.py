@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
@@ -61,6 +62,7 @@ def register_cli(app: Flask) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db():
     """Create or upgrade the database schema. Safe to run again."""
     upgrade()
@@ -75,6 +77,7 @@ def _split_name(name: str) -> tuple[str, str]:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True, help="Work email address; also the sign-in name (PortalName).")
 @click.option("--name", required=True, help='Full name, "Given Family".')
 @click.option("--role", type=click.Choice(["professional", "admin"]), required=True)
@@ -300,6 +303,7 @@ def professional_emails() -> dict[str, int]:
 
 
 @click.command("import-people")
+@with_appcontext
 @click.argument("csv_file", type=click.Path(dir_okay=False))
 def import_people(csv_file):
     """Import the authority's people and involvements from CSV (all or nothing)."""
@@ -325,6 +329,7 @@ def import_people(csv_file):
 
 
 @click.command("demo-data")
+@with_appcontext
 def demo_data():
     """Load an idempotent demo authority and print its sign-ins."""
     from .demo import load_demo
@@ -385,6 +390,7 @@ def read_addresses_csv(path: str) -> tuple[list[dict], list[str]]:
 
 
 @click.command("import-addresses")
+@with_appcontext
 @click.argument("csv_file", type=click.Path(dir_okay=False))
 def import_addresses(csv_file):
     """Load the authority's address gazetteer (LLPG or AddressBase extract) from CSV."""
@@ -454,6 +460,7 @@ def _check_sqlite_file(path: str) -> None:
 
 
 @click.command("backup")
+@with_appcontext
 @click.option("--output", type=click.Path(dir_okay=False), default=None, help="Where to write the backup.")
 def backup(output):
     """Back up the SQLite database while the service runs (SQLite's online backup API)."""
@@ -475,6 +482,7 @@ def backup(output):
 
 
 @click.command("restore")
+@with_appcontext
 @click.argument("backup_file", type=click.Path(dir_okay=False, exists=True))
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore(backup_file, yes):

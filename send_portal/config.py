@@ -34,7 +34,8 @@ class Config:
     # Set when a load balancer terminates TLS in front of the app servers.
     TRUST_PROXY = os.environ.get("TRUST_PROXY", "0") == "1"
 
-    PASSWORD_HASH_METHOD = "scrypt"
+    # A hash method name, not a password.
+    PASSWORD_HASH_METHOD = "scrypt"  # nosec B105
     PAGE_SIZE = 50
     RECENT_MONTHS = 18
 
@@ -47,7 +48,8 @@ class DevelopmentConfig(Config):
 
 class TestingConfig(DevelopmentConfig):
     TESTING = True
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # fast hashes keep the suite quick
+    # Tests only: fast hashes keep the suite quick.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # nosec B105
     SIGN_IN_RATE_LIMIT = "1000 per minute"
 
 

@@ -12,7 +12,8 @@ from .cli import PersonRow, apply_people, professional_emails
 from .extensions import db
 from .models import CASE_STATUSES, Involvement, Person, User, Verification, utcnow
 
-DEMO_PASSWORD = "demo-password-2026"
+# The demo authority is for trying the service locally; its password is printed on purpose.
+DEMO_PASSWORD = "demo-password-2026"  # nosec B105
 DEMO_USERS = [
     # email, given, family, role, professional type, organisation, verified
     ("admin@demo-la.example", "Alex", "Morgan", "admin", None, "Demo Borough Council", True),
@@ -47,7 +48,8 @@ def _ensure_users() -> dict[str, User]:
 
 
 def demo_rows(today: date) -> list[PersonRow]:
-    rng = random.Random(2026)
+    # Repeatable demo data, not security.
+    rng = random.Random(2026)  # nosec B311
     rows = []
     for n in range(1, 141):
         given, family = rng.choice(GIVEN), rng.choice(FAMILY)
@@ -91,7 +93,8 @@ def _ensure_addresses() -> None:
 
 def _timeline_dates(person: Person, today: date) -> None:
     """EHC timeline dates that fit each demo child's case status."""
-    rng = random.Random(person.la_reference)
+    # Repeatable demo data.
+    rng = random.Random(person.la_reference)  # nosec B311
     stage = {"Request received": 1, "Deciding whether to assess": 1, "Assessment in progress": 2, "Not assessing": 2,
              "Draft plan issued": 3, "EHC plan issued": 4, "Annual review due": 5, "Plan ceased": 5}.get(person.case_status)
     if stage is None:
