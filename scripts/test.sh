@@ -24,6 +24,16 @@ if [ "${SKIP_BROWSER_TESTS:-0}" != "1" ] && [ ! -x /usr/bin/chromium ]; then
   apt_install chromium
 fi
 
+# The Nu Html Checker (vnu) for the HTML validity tests: a pinned release from
+# the npm registry, run with the machine's Java.
+VNU_VERSION=26.9.27
+if [ ! -f .cache/vnu/node_modules/vnu-jar/build/dist/vnu.jar ] || ! grep -q "\"version\": \"$VNU_VERSION\"" .cache/vnu/node_modules/vnu-jar/package.json 2>/dev/null; then
+  command -v java >/dev/null || apt_install default-jre-headless
+  command -v npm >/dev/null || apt_install npm
+  mkdir -p .cache/vnu
+  (cd .cache/vnu && npm install --silent --no-audit --no-fund --no-save "vnu-jar@$VNU_VERSION")
+fi
+
 # PostgreSQL, the production engine: a throwaway server on 127.0.0.1, stopped
 # when this script ends. Set SKIP_POSTGRES=1 to run on SQLite alone.
 PG_PORT="${PG_PORT:-54329}"

@@ -1,0 +1,73 @@
+"""Every page a user can reach, and each error state of its forms, is valid
+HTML to a current Nu Html Checker (vnu), allowing only htmx's hx-* attributes."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from send_portal.demo import DEMO_PASSWORD
+
+from .conftest import ClientRequest
+from .crawl import crawl, post_forms_empty
+
+ROOT = Path(__file__).resolve().parent.parent
+VNU = Path(os.environ.get("VNU_JAR", ROOT / ".cache/vnu/node_modules/vnu-jar/build/dist/vnu.jar"))
+HX_ONLY = r".*Attribute “hx-[a-z-]+” not allowed on element.*"
+
+
+def vnu_errors(files: list[Path]) -> list[dict]:
+    if not VNU.exists() or not shutil.which("java"):
+        if os.environ.get("SKIP_VNU") == "1":
+            pytest.skip("vnu not installed and SKIP_VNU=1")
+        pytest.fail(f"The Nu Html Checker is needed at {VNU} (scripts/test.sh installs it) with Java")
+    result = subprocess.run(
+        ["java", "-jar", str(VNU), "--errors-only", "--format", "json", "--filterpattern", HX_ONLY, *map(str, files)],
+        capture_output=True, text=True, timeout=300,
+    )
+    return json.loads(result.stderr or result.stdout or '{"messages": []}')["messages"]
+
+
+@pytest.fixture
+def demo(runner):
+    result = runner.invoke(args=["demo-data"])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize("email", [None, "senco@demo-la.example", "new.starter@demo-la.example", "admin@demo-la.example"])
+def test_every_reachable_page_is_valid_html(demo, client, email, tmp_path):
+    request = ClientRequest(client)
+    starts = ["/sign-in", "/accessibility", "/register", "/no-such-page"]
+    if email:
+        request.client.get("/sign-in")
+        token = request.csrf_token("/sign-in")
+        assert client.post("/sign-in", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token}).status_code == 302
+        starts = ["/home", "/send/select-person", "/send/select-person/hidden", "/send/select-person/recent",
+                  "/send/select-person?q=zzzz", "/send/add-person", "/admin/"] + starts
+    pages = crawl(client, starts)
+    assert len(pages) >= 3
+    if email:
+        pages += post_forms_empty(client, pages, request.csrf_token())
+        # htmx partials, wrapped in a document so vnu can read them.
+        for url in ("/send/select-person?q=a", "/send/select-person/hidden"):
+            response = client.get(url, headers={"HX-Request": "true"})
+            if response.status_code == 200:
+                pages.append((f"partial {url}", response))
+    files = {}
+    for n, (url, response) in enumerate(pages):
+        if response.mimetype != "text/html" or response.status_code >= 500:
+            assert response.status_code < 500, (url, response.status_code)
+            continue
+        body = response.get_data(as_text=True)
+        if url.startswith("partial "):
+            body = f'<!DOCTYPE html><html lang="en-GB"><head><title>partial</title></head><body>{body}</body></html>'
+        path = tmp_path / f"page{n:03d}.html"
+        path.write_text(body, encoding="utf-8")
+        files[str(path)] = url
+    errors = vnu_errors([Path(p) for p in files])
+    problems = [f"{files.get(str(e.get('url', '')).removeprefix('file:'), e.get('url'))}: line {e.get('lastLine')}: {e.get('message')}" for e in errors]
+    assert not problems, "\n".join(problems[:40])
