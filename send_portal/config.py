@@ -7,6 +7,9 @@ from datetime import timedelta
 class Config:
     LA_NAME = os.environ.get("LA_NAME", "Demo Borough Council")
     LA_CONTACT_EMAIL = os.environ.get("LA_CONTACT_EMAIL", "send.portal@example.org")
+    LA_CONTACT_PHONE = os.environ.get("LA_CONTACT_PHONE", "")
+    ACCESSIBILITY_STATEMENT_PREPARED = os.environ.get("ACCESSIBILITY_STATEMENT_PREPARED", "29 November 2026")
+    ACCESSIBILITY_STATEMENT_REVIEWED = os.environ.get("ACCESSIBILITY_STATEMENT_REVIEWED", "29 November 2026")
     SERVICE_NAME = "SEND Professional Portal"
     OS_PLACES_API_KEY = os.environ.get("OS_PLACES_API_KEY") or None
     OS_PLACES_URL = os.environ.get("OS_PLACES_URL") or None  # tests point this at a fake
