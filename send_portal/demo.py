@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from .auth.passwords import hash_password
 from .cli import PersonRow, apply_people, professional_emails
 from .extensions import db
-from .models import CASE_STATUSES, Involvement, Person, User, Verification, utcnow
+from .models import CASE_STATUSES, PROFESSIONAL_TYPES, Involvement, Person, User, Verification, utcnow
 
 # The demo authority is for trying the service locally; its password is printed on purpose.
 DEMO_PASSWORD = "demo-password-2026"  # nosec B105
@@ -128,7 +128,7 @@ def load_demo() -> list[str]:
     db.session.commit()
     lines = [f"Demo authority ready. Every demo account's password is: {DEMO_PASSWORD}"]
     for email, given, family, role, ptype, _org, verified in DEMO_USERS:
-        kind = "LA admin" if role == "admin" else (ptype or "").replace("_", " ")
+        kind = "LA admin" if role == "admin" else PROFESSIONAL_TYPES[ptype]
         note = "" if verified else " (awaiting verification)"
         lines.append(f"  {email:32} {given} {family}, {kind}{note}")
     return lines
