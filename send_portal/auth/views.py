@@ -1,16 +1,17 @@
-"""Signing in and out."""
+"""Signing in and out, and professionals registering themselves."""
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..extensions import db, limiter, login_manager
 from ..htmx import is_htmx
-from ..models import Role, User
-from .forms import SignInForm
-from .passwords import check_password
+from ..models import Role, User, Verification
+from .forms import RegistrationForm, SignInForm
+from .passwords import check_password, hash_password
 
 bp = Blueprint("auth", __name__)
 
@@ -94,3 +95,57 @@ def sign_out():
         response.headers["HX-Redirect"] = url_for("auth.sign_in")
         return response
     return redirect(url_for("auth.sign_in"), 303)
+
+
+EMAIL_TAKEN = "An account already exists with this email address. Sign in instead, or use a different email address"
+
+
+def _email_taken(email: str) -> bool:
+    return db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["SIGN_IN_RATE_LIMIT"], methods=["POST"], key_func=_sign_in_key)
+def register():
+    """A professional registers and is signed in at once; they see no child
+    until an LA administrator verifies them (SPEC section 1)."""
+    if current_user.is_authenticated:
+        return redirect(url_for("portal.home"))
+    form = RegistrationForm()
+    if form.validate_on_submit():
+        if _email_taken(form.email.data):
+            form.email.errors.append(EMAIL_TAKEN)
+        else:
+            user = User(
+                email=form.email.data,  # lower-case: unique regardless of case
+                given_name=form.given_name.data,
+                family_name=form.family_name.data,
+                role=Role.PROFESSIONAL.value,
+                professional_type=form.professional_type.data,
+                organisation=form.organisation.data,
+                password_hash=hash_password(form.password.data),
+                verification=Verification.PENDING.value,
+            )
+            db.session.add(user)
+            try:
+                db.session.flush()
+            except IntegrityError:  # registered a moment ago by another request
+                db.session.rollback()
+                form.email.errors.append(EMAIL_TAKEN)
+            else:
+                audit.record(
+                    audit.REGISTERED, changed_by=user, professional=user,
+                    details=f"{user.professional_type_label}, {user.organisation}",
+                )
+                db.session.commit()
+                session.clear()
+                login_user(user)
+                session.permanent = True
+                return redirect(url_for("portal.home"), 303)
+    errors = [
+        (f"{field.id}-0" if field.type == "RadioField" else field.id, field.errors[0])
+        for field in form
+        if field.errors and field.type != "CSRFTokenField"
+    ]
+    status = 400 if errors else 200
+    return render_template("auth/register.html", form=form, errors=errors), status
