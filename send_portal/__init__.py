@@ -55,13 +55,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
 
-    from . import auth, caseload, people, portal
+    from . import admin, auth, caseload, forms, messages, people, portal
     from .cli import register_cli
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(portal.bp)
     app.register_blueprint(caseload.bp)
     app.register_blueprint(people.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(forms.bp)
+    app.register_blueprint(messages.bp)
     register_cli(app)
 
     _register_security(app)

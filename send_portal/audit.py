@@ -44,3 +44,24 @@ def record(
     )
     db.session.add(entry)
     return entry
+
+
+# The LA admin area (SPEC section 5) and professional registration.
+REGISTERED = "Professional registered"
+VERIFIED = "Professional verified"
+REJECTED = "Professional rejected"
+DEACTIVATED = "Professional deactivated"
+REACTIVATED = "Professional reactivated"
+AUTHENTICATED_EXISTING = "Authenticated against an existing record"
+AUTHENTICATED_NEW = "Authenticated as a new record"
+DECLINED = "Authentication declined"
+REAUTHENTICATED = "Re-authenticated by LA"
+BULK_UNAUTHENTICATED = "Unauthenticated by LA: whole caseload of a professional who has left"
+CASE_STATUS_CHANGED = "Case status changed"
+TIMELINE_DATE_CHANGED = "EHC timeline date changed"
+
+# SEND forms and messages (SPEC section 4).
+FORM_SUBMITTED = "Form submitted"
+FORM_ACCEPTED = "Form accepted by LA"
+FORM_REJECTED = "Form rejected by LA"
+FORM_REQUESTED = "Form requested by LA"

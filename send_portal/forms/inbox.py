@@ -1,0 +1,168 @@
+"""The LA's inbox of submitted forms (SPEC sections 4 and 5): filter by status
+and form, read the answers and files, accept, or reject with a reason the
+professional sees. LA administrators only; anyone else gets a 404."""
+from __future__ import annotations
+
+import re
+from functools import wraps
+
+from flask import abort, current_app, flash, get_flashed_messages, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from . import queries
+from .answers import answer_rows, clean_text
+from .views import bp, send_form_file
+
+REASON_MAX = 2000
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _page_arg(raw: str | None) -> int:
+    raw = raw or "1"
+    if not re.fullmatch(r"[0-9]{1,7}", raw):
+        abort(400, "The page number must be a whole number, such as 2.")
+    return max(1, int(raw))
+
+
+def inbox_url(status: str = "submitted", form: str = "", page: int = 1) -> str:
+    args = {}
+    if status != "submitted":
+        args["status"] = status
+    if form:
+        args["form"] = form
+    if page > 1:
+        args["page"] = page
+    return url_for("forms.inbox", **args)
+
+
+def _banner() -> tuple[str | None, str | None]:
+    message = error = None
+    for category, text in get_flashed_messages(with_categories=True):
+        if category == "error":
+            error = text
+        else:
+            message = text
+    return message, error
+
+
+@bp.get("/admin/inbox")
+@admin_required
+def inbox():
+    status = request.args.get("status") or "submitted"
+    if status not in queries.INBOX_STATUSES:
+        abort(400, "Choose a status from the list.")
+    choices = queries.inbox_form_choices()
+    form_key = request.args.get("form") or ""
+    if form_key and form_key not in {key for key, _ in choices}:
+        abort(400, "Choose a form from the list.")
+    page = _page_arg(request.args.get("page"))
+    result = queries.inbox_page(status, form_key, page, current_app.config.get("PAGE_SIZE", 50))
+    from ..messages.queries import unread_for_la_total
+
+    message, error = _banner()
+    return render_template(
+        "forms/inbox.html",
+        result=result,
+        status=status,
+        statuses=queries.INBOX_STATUSES,
+        form_key=form_key,
+        form_choices=choices,
+        form_title=dict(choices).get(form_key, ""),
+        page_url=lambda n: inbox_url(status, form_key, n),
+        unread_messages=unread_for_la_total(),
+        message=message,
+        error=error,
+    )
+
+
+def _submitted_or_404(response_id: int):
+    response = queries.submitted_response(response_id, for_update=request.method == "POST")
+    if response is None:
+        abort(404)
+    return response
+
+
+@bp.get("/admin/inbox/<int:response_id>")
+@admin_required
+def inbox_form(response_id: int):
+    response = _submitted_or_404(response_id)
+    involvement = response.involvement
+    from ..messages.queries import unread_count
+
+    message, error = _banner()
+    return render_template(
+        "forms/inbox_form.html",
+        response=response,
+        person=involvement.person,
+        professional=involvement.professional,
+        sections=answer_rows(queries.definition_for(response), response.answers, response.files),
+        unread=unread_count(involvement.professional_id, involvement.person_id, for_la=True),
+        file_link=lambda f: url_for("forms.inbox_file", response_id=response.id, file_id=f.id),
+        message=message,
+        error=error,
+    )
+
+
+@bp.post("/admin/inbox/<int:response_id>/accept")
+@admin_required
+def accept_form(response_id: int):
+    response = _submitted_or_404(response_id)
+    try:
+        queries.decide(current_user, response, accept=True)
+    except queries.AlreadyDecided as problem:
+        db.session.rollback()
+        flash(str(problem), "error")
+    else:
+        db.session.commit()
+        flash(f"{response.title} {response.reference} accepted. {response.involvement.professional.full_name} has been sent a message.", "success")
+    return redirect(url_for("forms.inbox_form", response_id=response_id), 303)
+
+
+@bp.route("/admin/inbox/<int:response_id>/reject", methods=["GET", "POST"])
+@admin_required
+def reject_form(response_id: int):
+    response = _submitted_or_404(response_id)
+    if response.status != "submitted":
+        db.session.rollback()
+        flash(f"This form has already been {response.status}. Nothing was changed.", "error")
+        return redirect(url_for("forms.inbox_form", response_id=response_id), 303)
+    reason, errors = "", []
+    if request.method == "POST":
+        reason = clean_text(request.form.get("reason"), multiline=True)
+        if not reason:
+            errors.append(("reason", "Enter the reason for rejecting the form"))
+        elif len(reason) > REASON_MAX:
+            errors.append(("reason", f"The reason must be {REASON_MAX:,} characters or fewer"))
+        else:
+            queries.decide(current_user, response, accept=False, reason=reason)
+            db.session.commit()
+            flash(f"{response.title} {response.reference} rejected. {response.involvement.professional.full_name} has been sent the reason.", "success")
+            return redirect(url_for("forms.inbox_form", response_id=response_id), 303)
+        db.session.rollback()
+    involvement = response.involvement
+    return render_template(
+        "forms/reject.html",
+        response=response,
+        person=involvement.person,
+        professional=involvement.professional,
+        reason=reason,
+        errors=errors,
+        reason_max=REASON_MAX,
+    ), (400 if errors else 200)
+
+
+@bp.get("/admin/inbox/<int:response_id>/files/<int:file_id>")
+@admin_required
+def inbox_file(response_id: int, file_id: int):
+    return send_form_file(_submitted_or_404(response_id), file_id)
