@@ -219,7 +219,8 @@ class Involvement(db.Model):
     person: Mapped[Person] = relationship()
 
     __table_args__ = (
-        Index("ix_involvement_caseload", "professional_id", "deleted_at", "hidden_at", "person_id"),
+        # status and ended_on last: the Active and Hidden counts read this index alone.
+        Index("ix_involvement_caseload", "professional_id", "deleted_at", "hidden_at", "person_id", "status", "ended_on"),
         Index("ix_involvement_person", "person_id"),
     )
 

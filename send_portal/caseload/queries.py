@@ -5,12 +5,17 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
-from sqlalchemy import and_, exists, false, func, or_, select, true
+from sqlalchemy import and_, exists, false, func, or_, select, true, update
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
+from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
 from ..extensions import db
 from ..models import (
+    AWAITING_AUTHENTICATION,
     Activity,
     Involvement,
     InvolvementStatus,
@@ -22,6 +27,16 @@ from ..models import (
 from ..names import query_terms
 
 LIVE_STATUSES = (InvolvementStatus.AWAITING.value, InvolvementStatus.AUTHENTICATED.value)
+NAME_ORDER_INDEX = "ix_person_sort_name"
+
+
+def _sqlite_from_hint(compiler, table, text):  # noqa: ARG001
+    return text
+
+
+# SQLAlchemy renders no table hints for SQLite; the one hint used here is
+# INDEXED BY (see _walk_name_order).
+SQLiteCompiler.get_from_hint_text = _sqlite_from_hint
 
 
 class View(str, enum.Enum):
@@ -74,12 +89,13 @@ def _prefix_upper_bound(term: str) -> str:
 
 
 def _filter_condition(query: str):
-    """Each word typed must start some word of the given or family name."""
+    """Each word typed must start some word of the given or family name.
+    Correlated on the involvement, so counting needs no person rows."""
     conditions = []
     for term in query_terms(query):
         conditions.append(
             exists().where(
-                PersonNameToken.person_id == Person.id,
+                PersonNameToken.person_id == Involvement.person_id,
                 PersonNameToken.token >= term,
                 PersonNameToken.token < _prefix_upper_bound(term),
             )
@@ -87,9 +103,38 @@ def _filter_condition(query: str):
     return and_(true(), *conditions)
 
 
+class ListedPerson(NamedTuple):
+    """A person as the caseload lists them: what the page shows, read as plain
+    columns (building ORM objects for a page of 50 cost more than the query)."""
+
+    id: int
+    given_name: str
+    family_name: str
+    date_of_birth: date
+    case_status: str  # the authority's record; see ListedInvolvement.case_status
+    last_activity_at: datetime | None
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class ListedInvolvement(NamedTuple):
+    id: int
+    status: str
+    person: ListedPerson
+
+    @property
+    def case_status(self) -> str:
+        """As Involvement.case_status: the LA's status once it has confirmed."""
+        if self.status == InvolvementStatus.AWAITING.value:
+            return AWAITING_AUTHENTICATION
+        return self.person.case_status
+
+
 @dataclass
 class CaseloadPage:
-    rows: list[tuple[Involvement, Person]]
+    rows: list[tuple[ListedInvolvement, ListedPerson]]
     total: int
     page: int
     page_size: int
@@ -105,6 +150,13 @@ class CaseloadPage:
     @property
     def last(self) -> int:
         return min(self.total, self.page * self.page_size)
+
+    @property
+    def page_window(self) -> list[int]:
+        """The page numbers the pagination can show: the first, the last and
+        two either side of this one (not every page of a long caseload)."""
+        near = range(max(1, self.page - 2), min(self.page_count, self.page + 2) + 1)
+        return sorted({1, self.page_count, *near})
 
 
 def caseload_page(
@@ -122,24 +174,52 @@ def caseload_page(
         _view_condition(view, today, recent_months),
         _filter_condition(query),
     )
-    total = db.session.scalar(
-        select(func.count()).select_from(Involvement).join(Person, Person.id == Involvement.person_id).where(where)
-    ) or 0
+    # Counting reads the involvement index alone; only Recent needs the person.
+    count = select(func.count()).select_from(Involvement)
+    if view is View.RECENT:
+        count = count.join(Person, Person.id == Involvement.person_id)
+    total = db.session.scalar(count.where(where)) or 0
     page_count = max(1, -(-total // page_size))
     page = min(max(1, page), page_count)
+    offset = (page - 1) * page_size
     if view is View.RECENT:
         order = (Person.last_activity_at.desc(), Person.id)
     else:
         order = (Person.sort_name, Person.id)
-    rows = db.session.execute(
-        select(Involvement, Person)
-        .join(Person, Person.id == Involvement.person_id)
+    statement = (
+        select(
+            Involvement.id, Involvement.status, Person.id, Person.given_name, Person.family_name,
+            Person.date_of_birth, Person.case_status, Person.last_activity_at,
+        )
+        .join(Involvement.person)
         .where(where)
         .order_by(*order)
         .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return CaseloadPage(rows=[tuple(r) for r in rows], total=total, page=page, page_size=page_size)
+        .offset(offset)
+    )
+    if _walk_name_order(view, query, total, offset + page_size):
+        statement = statement.with_hint(Person, f"INDEXED BY {NAME_ORDER_INDEX}", dialect_name="sqlite")
+    rows = []
+    for involvement_id, status, *person in db.session.execute(statement):
+        listed = ListedPerson(*person)
+        rows.append((ListedInvolvement(involvement_id, status, listed), listed))
+    return CaseloadPage(rows=rows, total=total, page=page, page_size=page_size)
+
+
+def _walk_name_order(view: View, query: str, total: int, needed: int) -> bool:
+    """Whether SQLite should read people in name order and stop after a page,
+    rather than read and sort the whole caseload. SQLite has no statistics to
+    choose by itself (PostgreSQL does); a caseload that is a large share of
+    everyone (an LA-wide practitioner's) is found among the first few hundred
+    names, a SENCo's few hundred are not. Filtered lists cluster by name, so
+    they are always read through the caseload."""
+    if total == 0 or view is not View.ACTIVE or query_terms(query):
+        return False
+    if db.session.get_bind().dialect.name != "sqlite":
+        return False
+    people = db.session.scalar(select(func.max(Person.id))) or 0
+    # People read in name order before a page is full, against those sorted.
+    return needed * people <= total * total
 
 
 def involvement_for_person(professional: User, person_id: int) -> Involvement | None:
@@ -173,9 +253,12 @@ def selected_involvements(professional: User, person_ids: list[int], view: View)
     in the view the action was taken from. IDs that are not theirs are ignored."""
     if not person_ids:
         return []
-    rows = db.session.execute(
-        select(Involvement, Person)
-        .join(Person, Person.id == Involvement.person_id)
+    # The person is loaded with its involvement: the audit entries of a hide
+    # or delete read each person's name without a query per person.
+    return list(db.session.scalars(
+        select(Involvement)
+        .join(Involvement.person)
+        .options(contains_eager(Involvement.person))
         .where(
             _live_involvements(professional),
             Involvement.person_id.in_(person_ids),
@@ -183,29 +266,36 @@ def selected_involvements(professional: User, person_ids: list[int], view: View)
         )
         .order_by(Person.sort_name, Person.id)
         .with_for_update(of=Involvement)
-    ).all()
-    return [involvement for involvement, _person in rows]
+    ))
+
+
+def _set_hidden_at(involvements: list[Involvement], value: datetime | None) -> None:
+    """One UPDATE for them all (the unit of work would send one a row), with
+    the loaded involvements kept in step."""
+    if not involvements:
+        return
+    db.session.execute(
+        update(Involvement).where(Involvement.id.in_([i.id for i in involvements])).values(hidden_at=value),
+        execution_options={"synchronize_session": False},
+    )
+    for involvement in involvements:
+        set_committed_value(involvement, "hidden_at", value)
 
 
 def hide_people(professional: User, involvements: list[Involvement]) -> int:
-    now = utcnow()
-    count = 0
-    for involvement in involvements:
-        if involvement.hidden_at is None:
-            involvement.hidden_at = now
-            audit.record(audit.HIDE, changed_by=professional, person=involvement.person, professional=professional)
-            count += 1
-    return count
+    chosen = [involvement for involvement in involvements if involvement.hidden_at is None]
+    _set_hidden_at(chosen, utcnow())
+    for involvement in chosen:
+        audit.record(audit.HIDE, changed_by=professional, person=involvement.person, professional=professional)
+    return len(chosen)
 
 
 def unhide_people(professional: User, involvements: list[Involvement]) -> int:
-    count = 0
-    for involvement in involvements:
-        if involvement.hidden_at is not None:
-            involvement.hidden_at = None
-            audit.record(audit.UNHIDE, changed_by=professional, person=involvement.person, professional=professional)
-            count += 1
-    return count
+    chosen = [involvement for involvement in involvements if involvement.hidden_at is not None]
+    _set_hidden_at(chosen, None)
+    for involvement in chosen:
+        audit.record(audit.UNHIDE, changed_by=professional, person=involvement.person, professional=professional)
+    return len(chosen)
 
 
 def delete_people(professional: User, involvements: list[Involvement]) -> int:
@@ -244,6 +334,8 @@ def recent_cutoff(today: date | None = None, months: int = 18) -> date:
 __all__ = [
     "View",
     "CaseloadPage",
+    "ListedInvolvement",
+    "ListedPerson",
     "caseload_page",
     "involvement_for_person",
     "selected_involvements",
