@@ -116,7 +116,7 @@ def _read_question(question: Question, form: MultiDict, files, state: FieldState
             return ""
         if value not in question.choices:
             state.value = ""
-            state.error = "Select yes or no" if kind == "yes_no" else f"Select {_name(question, 'an option')} from the list"
+            state.error = "Select yes or no" if kind == "yes_no" else f"Select {_name(question, 'an option')} from the list"  # nosec B608 - an error message, not SQL
             return ""
         return value
     if kind == "multiple_choice":
@@ -125,7 +125,7 @@ def _read_question(question: Question, form: MultiDict, files, state: FieldState
         unknown = [v for v in chosen if v not in question.options]
         state.values = [o for o in question.options if o in chosen]
         if unknown:
-            state.error = f"Select {_name(question, 'options')} from the list"
+            state.error = f"Select {_name(question, 'options')} from the list"  # nosec B608 - an error message, not SQL
             return []
         if not state.values and question.required and require:
             state.error = f"Select {_name(question, 'at least one option')}"
