@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, abort, render_template, request
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from .config import load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
@@ -42,6 +43,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     )
     load_config(app, overrides)
 
+    # Ids in URLs fit the database's integer: a larger one is simply not found.
+    app.url_map.converters["int"] = BoundedIntConverter
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
@@ -142,6 +145,11 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
         cursor.close()
 
 
+class BoundedIntConverter(IntegerConverter):
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):  # noqa: A002
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+
 def _sqlite_begin(connection) -> None:
     """A request that writes takes SQLite's write lock when it begins (BEGIN
     IMMEDIATE), waiting up to the busy timeout. A deferred transaction that
@@ -154,6 +162,15 @@ def _sqlite_begin(connection) -> None:
 
 
 def _register_security(app: Flask) -> None:
+    @app.before_request
+    def refuse_control_characters():
+        """Nobody types a NUL byte; PostgreSQL cannot store one in text."""
+        values = list(request.args.values())
+        if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            values += list(request.form.values())
+        if any("\x00" in value for value in values):
+            abort(400, "The request contained a character that is not allowed. Remove it and try again.")
+
     @app.after_request
     def security_headers(response):
         response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
@@ -177,6 +194,23 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         app.logger.info("CSRF rejected: %s", error.description)
+        if is_htmx():
+            from urllib.parse import urlsplit
+
+            from flask import make_response, url_for
+            from flask_login import current_user
+
+            if not current_user.is_authenticated:
+                # The session (and its token) expired: sign in again, then come back.
+                current = urlsplit(request.headers.get("HX-Current-URL", ""))
+                back = current.path + (f"?{current.query}" if current.query else "") if current.path.startswith("/") else None
+                response = make_response("", 401)
+                response.headers["HX-Redirect"] = url_for("auth.sign_in", next=back)
+                return response
+            # Signed in again elsewhere: the page's token is stale, so reload it.
+            response = make_response("", 400)
+            response.headers["HX-Refresh"] = "true"
+            return response
         return error_page(
             400,
             "Your session has expired",

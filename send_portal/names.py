@@ -15,15 +15,22 @@ def fold(text: str) -> str:
 
 
 def name_tokens(name: str) -> list[str]:
-    """Words of a name, folded: "Mary-Jane O'Brien" -> mary, jane, o, brien."""
-    return [w for w in _WORD_SPLIT.split(fold(name)) if w][:20]
+    """Words of a name, folded: "Mary-Jane O'Brien" -> mary, jane, o, brien,
+    and each hyphenated or apostrophed part also joined up (maryjane,
+    obrien), for people who type a name without its punctuation."""
+    tokens = [w for w in _WORD_SPLIT.split(fold(name)) if w]
+    for part in fold(name).split():
+        joined = "".join(w for w in _WORD_SPLIT.split(part) if w)
+        if joined and joined not in tokens:
+            tokens.append(joined)
+    return tokens[:20]
 
 
 def query_terms(query: str) -> list[str]:
     """The words a person typed into the filter, folded; at most five, each
     at most 50 characters, so a hostile query cannot make a huge statement."""
     words = []
-    for word in name_tokens(query[:200]):
+    for word in (w for w in _WORD_SPLIT.split(fold(query[:200])) if w):
         if word not in words:
             words.append(word[:50])
     return words[:5]

@@ -359,3 +359,37 @@ def test_htmx_request_after_session_expiry_gets_hx_redirect(client):
     assert response.headers["HX-Redirect"].startswith("/sign-in")
     response = client.get("/send/select-person")
     assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
+
+
+def test_names_typed_without_their_punctuation_are_found(client_request, professional, make_person):
+    make_person("Mary-Jane", "O'Brien", professional)
+    make_person("Mary", "Jane", professional)
+    client_request.sign_in(professional)
+    assert row_names(client_request.get("/send/select-person?q=obrien")) == ["Mary-Jane O'Brien"]
+    assert row_names(client_request.get("/send/select-person?q=o'brien")) == ["Mary-Jane O'Brien"]
+    assert row_names(client_request.get("/send/select-person?q=maryjane")) == ["Mary-Jane O'Brien"]
+    assert sorted(row_names(client_request.get("/send/select-person?q=mary-jane"))) == ["Mary Jane", "Mary-Jane O'Brien"]
+
+
+def test_the_partial_carries_the_page_title_and_the_views(client_request, professional, make_person):
+    make_person("Amelia", "Jones", professional)
+    client_request.sign_in(professional)
+    partial = client_request.get("/send/select-person/hidden?q=am", htmx=True)
+    results = partial.find(id="caseload-results")
+    assert results["data-page-title"].startswith("Hidden, filtered by “am” – Select Person – SEND Professional Portal")
+    nav = results.find("nav", attrs={"aria-label": "Views"})
+    assert nav.find("a", string="Active")["href"] == "/send/select-person?q=am"
+
+
+def test_an_htmx_post_with_an_expired_session_is_sent_to_sign_in(client):
+    response = client.post("/send/select-person/hide", data={"view": "active"},
+                           headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/send/select-person?q=am"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/sign-in?next=/send/select-person?q%3Dam"
+
+
+def test_huge_ids_and_odd_digits_are_not_found_or_refused(client_request, professional):
+    client_request.sign_in(professional)
+    assert client_request.client.get("/send/people/9223372036854775808").status_code == 404
+    assert client_request.client.get("/send/select-person?page=²").status_code == 400
+    assert client_request.client.get("/send/select-person?q=a%00b").status_code == 400

@@ -42,7 +42,10 @@ def _safe_next(target: str | None) -> str | None:
     if not target:
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//")
+        or "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target)
+    ):
         return None
     return target
 

@@ -2,6 +2,8 @@
 the Hide, Unhide and Delete Person actions."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, current_app, flash, get_flashed_messages, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -46,7 +48,7 @@ def _parse_list_args(source) -> tuple[View, str, int]:
     if len(query) > MAX_QUERY:
         abort(400, f"The Person filter must be {MAX_QUERY} characters or fewer.")
     raw_page = source.get("page") or "1"
-    if not raw_page.isdigit() or len(raw_page) > 7:
+    if not re.fullmatch(r"[0-9]{1,7}", raw_page):  # ASCII only: "²".isdigit() is True
         abort(400, "The page number must be a whole number, such as 2.")
     return view, query, max(1, int(raw_page))
 
@@ -98,7 +100,7 @@ def select_person(view: str):
 def _selected_ids() -> list[int]:
     ids = []
     for raw in request.form.getlist("person_id"):
-        if not raw.isdigit() or len(raw) > 12:
+        if not re.fullmatch(r"[0-9]{1,12}", raw):
             abort(400, "The people selected could not be read. Go back and try again.")
         ids.append(int(raw))
     if len(ids) > 1000:

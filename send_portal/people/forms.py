@@ -54,11 +54,11 @@ class DateOfBirthMixin:
             return "Enter the child’s date of birth"
         if missing:
             return "Date of birth must include a " + " and ".join(missing)
-        if not all(v.isdigit() for v in parts.values()) or len(parts["year"]) != 4:
+        if not all(re.fullmatch(r"[0-9]{1,2}", parts[k]) for k in ("day", "month")) or not re.fullmatch(r"[0-9]{4}", parts["year"]):
             return "Date of birth must be a real date, such as 27 3 2015"
         try:
             value = date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
-        except ValueError:
+        except (ValueError, OverflowError):
             return "Date of birth must be a real date, such as 27 3 2015"
         if value > date.today():
             return "Date of birth must be today or in the past"

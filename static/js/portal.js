@@ -32,6 +32,12 @@
   // results heading or the outcome message), never to <body>.
   document.addEventListener('htmx:afterSettle', function (event) {
     setUpSelectAll(document);
+    // A swapped region may carry the title of the page it now shows (a
+    // partial cannot hold a <title>), so the tab and history name the view.
+    var titled = document.querySelector('[data-page-title]');
+    if (titled && titled.getAttribute('data-page-title')) {
+      document.title = titled.getAttribute('data-page-title');
+    }
     var elt = event.detail && event.detail.requestConfig && event.detail.requestConfig.elt;
     var selector = elt && elt.getAttribute && elt.getAttribute('data-focus-after');
     if (selector) {

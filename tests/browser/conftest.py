@@ -242,11 +242,48 @@ def open_select_person(page, path: str = SELECT_PERSON, javascript: bool = True)
 def wait_for_scripts(page) -> None:
     """htmx and portal.js are deferred: wait until both have run."""
     page.wait_for_function("() => window.htmx && document.body.classList.contains('js-enabled')")
+    wait_for_htmx_idle(page)
 
 
-def row_names(page) -> list[str]:
-    """The names in the caseload table, top to bottom."""
-    return [" ".join(t.split()) for t in page.locator("#caseload-results tbody th[scope=row]").all_inner_texts()]
+# htmx marks what it is working on: the requesting element (.htmx-request),
+# the target while swapping and settling, and new content until it is wired
+# up (.htmx-added). Before that, a click on a new hx-post button would be a
+# plain form submit and keys typed into a new filter box would be missed.
+HTMX_BUSY = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
+
+
+def wait_for_htmx_idle(page, timeout: float = 5_000) -> None:
+    """Wait until htmx has no request in flight and has finished settling."""
+    page.wait_for_function("selector => !document.querySelector(selector)", arg=HTMX_BUSY, timeout=timeout)
+
+
+def wait_for_text(page, selector: str, text: str, timeout: float = 5_000) -> None:
+    """Wait, checking every animation frame, until the element says `text`
+    (whitespace normalised) and htmx is idle, then assert it with
+    Playwright's own message. Quicker than expect's back-off polling after
+    each htmx swap, and safe to act on straight away."""
+    from playwright.sync_api import Error, expect
+
+    try:
+        page.wait_for_function(
+            """([selector, text, busy]) => { const e = document.querySelector(selector);
+                   return e && e.textContent.replace(/\\s+/g, ' ').trim() === text && !document.querySelector(busy) }""",
+            arg=[selector, text, HTMX_BUSY],
+            timeout=timeout,
+        )
+    except Error:
+        pass  # the expect below says what was there instead
+    expect(page.locator(selector)).to_have_text(text, timeout=1)
+
+
+def expect_status(page, text: str) -> None:
+    """The polite live region says `text`."""
+    wait_for_text(page, "#caseload-status", text)
+
+
+def expect_message(page, text: str) -> None:
+    """The outcome message (success or error) says `text`."""
+    wait_for_text(page, "#caseload-message", text)
 
 
 def mark_page(page) -> None:

@@ -7,7 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import PASSWORD, mark_page, open_select_person, page_was_not_reloaded, sign_in
+from ..conftest import PASSWORD
+from .conftest import mark_page, open_select_person, page_was_not_reloaded, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -40,15 +41,6 @@ def test_expired_session_during_a_filter_goes_to_the_sign_in_page(page, caseload
     expect(page.locator(ROWS)).to_have_text(["Amelia Jones"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "Bug: an expired session during an htmx Hide/Unhide/Delete does nothing visible. CSRFProtect "
-        "rejects the POST (the token lived in the lost session) before login_required runs, and the CSRF "
-        "error handler answers a plain 400 page, which htmx does not swap and which carries no HX-Redirect."
-    ),
-)
 def test_expired_session_during_a_hide_goes_to_the_sign_in_page(page, caseload, professional):
     sign_in(page, professional)
     open_select_person(page)

@@ -9,7 +9,18 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import mark_page, open_select_person, page_was_not_reloaded, sign_in
+from .conftest import (
+    assert_no_axe_violations,
+    expect_message,
+    expect_status,
+    mark_page,
+    open_select_person,
+    page_was_not_reloaded,
+    release_database,
+    sign_in,
+    wait_for_htmx_idle,
+    wait_for_scripts,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -32,6 +43,7 @@ def expect_view(page, name: str, rows: list[str]) -> None:
     expect(page).to_have_url(VIEW_URLS[name])
     expect(page.locator("#caseload-heading")).to_have_text(name)
     expect(page.locator(ROWS)).to_have_text(rows)
+    wait_for_htmx_idle(page)
 
 
 def test_views_switch_in_place_and_move_aria_current(page, caseload, professional):
@@ -39,7 +51,7 @@ def test_views_switch_in_place_and_move_aria_current(page, caseload, professiona
     page.goto("/home")
     page.get_by_role("link", name="Special Educational Needs and Disabilities").click()
     expect(page.get_by_role("heading", level=1, name="Select Person")).to_be_visible()
-    page.wait_for_function("() => window.htmx && document.body.classList.contains('js-enabled')")
+    wait_for_scripts(page)
     expect_view(page, "Active", caseload.active)
     mark_page(page)
     nav = views_nav(page)
@@ -104,9 +116,10 @@ def test_each_view_has_its_own_url_that_loads_directly(page, caseload, professio
     ]:
         open_select_person(page, path)
         expect_view(page, name, rows)
+        assert_no_axe_violations(page, f"Select Person, {name} (full page)")
 
 
-def test_views_work_without_javascript(page_nojs, caseload, professional):
+def test_views_work_without_javascript_and_keep_the_filter(page_nojs, caseload, professional):
     page = page_nojs
     sign_in(page, professional)
     open_select_person(page, javascript=False)
@@ -118,11 +131,7 @@ def test_views_work_without_javascript(page_nojs, caseload, professional):
     nav.get_by_role("link", name="Active").click()
     expect_view(page, "Active", caseload.active)
 
-
-def test_filter_is_kept_when_switching_view_without_javascript(page_nojs, caseload, professional):
-    page = page_nojs
-    sign_in(page, professional)
-    open_select_person(page, javascript=False)
+    # The filter is kept when switching view.
     page.get_by_label("Person filter").fill("jones")
     page.get_by_role("button", name="Filter").click()
     views_nav(page).get_by_role("link", name="Recent (18 months)").click()
@@ -131,53 +140,34 @@ def test_filter_is_kept_when_switching_view_without_javascript(page_nojs, caselo
     expect(page.get_by_label("Person filter")).to_have_value("jones")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "Bug: with JavaScript a filter typed into the Person filter is dropped when you switch view. "
-        "The filter form swaps only #caseload-results, so the view links in the nav keep the href/hx-get "
-        "they were rendered with (no q=); without JavaScript the whole page is re-rendered and the filter is kept."
-    ),
-)
 def test_filter_typed_is_kept_when_switching_view_with_javascript(page, caseload, professional):
     sign_in(page, professional)
     open_select_person(page)
     page.get_by_label("Person filter").press_sequentially("jones", delay=20)
-    expect(page.locator("#caseload-status")).to_have_text("2 people found")
+    expect_status(page, "2 people found")
     views_nav(page).get_by_role("link", name="Recent (18 months)").click()
     expect(page.locator("#caseload-heading")).to_have_text("Recent (18 months)")
+    wait_for_htmx_idle(page)
     expect(page).to_have_url(re.compile(r"/send/select-person/recent\?q=jones$"), timeout=2_000)
     expect(page.get_by_label("Person filter")).to_have_value("jones", timeout=1_000)
     expect(page.locator(ROWS)).to_have_text(["Amelia Jones", "Zoë Smith-Jones"], timeout=1_000)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "Bug: the page title does not follow a swap. The htmx partial (block 'workspace' of "
-        "caseload/select_person.html) has no <title>, so after switching to Hidden the tab and the "
-        "history entry still say 'Active – Select Person' (WCAG 2.4.2), and a filter does not say "
-        "'filtered by'. A full load of the same URL has the right title."
-    ),
-)
 def test_page_title_follows_the_view_and_the_filter(page, caseload, professional):
     sign_in(page, professional)
     open_select_person(page)
     expect(page).to_have_title(re.compile(r"^Active – Select Person – "))
     views_nav(page).get_by_role("link", name="Hidden").click()
     expect(page.locator("#caseload-heading")).to_have_text("Hidden")
+    wait_for_htmx_idle(page)
     expect(page).to_have_title(re.compile(r"^Hidden – Select Person – "), timeout=2_000)
     page.get_by_label("Person filter").press_sequentially("han", delay=20)
-    expect(page.locator("#caseload-status")).to_have_text("1 person found")
+    expect_status(page, "1 person found")
     expect(page).to_have_title(re.compile(r"^Hidden, filtered by “han” – Select Person – "), timeout=2_000)
 
 
 @pytest.fixture
 def big_caseload(professional, make_person):
-    from .conftest import release_database
-
     for n in range(55):
         make_person(f"Child{n:02d}", "Test", professional)
     release_database()
@@ -196,13 +186,14 @@ def test_pages_of_fifty_switch_in_place_and_keep_their_url(page, big_caseload, p
     expect(page.locator(ROWS)).to_have_count(5)
     expect(page.locator("#caseload-heading")).to_be_focused()
     expect(page.get_by_role("link", name="Page 2")).to_have_attribute("aria-current", "page")
+    wait_for_htmx_idle(page)
     assert page_was_not_reloaded(page)
 
     # Hiding on page 2 keeps page 2.
     page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_label("Select Child50 Test").check()
     page.get_by_role("button", name="Hide Person", exact=True).click()
-    expect(page.locator("#caseload-message")).to_have_text("1 person hidden")
+    expect_message(page, "1 person hidden")
     expect(page.locator("#caseload-count")).to_have_text("Showing 51 to 54 of 54 people")
 
     page.go_back()
