@@ -25,8 +25,8 @@ from werkzeug.routing import (
     UUIDConverter,
 )
 
-from send_portal.extensions import db
 from send_portal.auth.passwords import hash_password
+from send_portal.extensions import db
 from send_portal.models import Involvement, InvolvementStatus, Person, User, Verification
 
 from .conftest import CSRF_RE, PASSWORD
@@ -36,8 +36,7 @@ from .conftest import CSRF_RE, PASSWORD
 SKIP_ENDPOINTS = {"static"}
 # Reachable without signing in, and allowed to answer a signed-out visitor.
 PUBLIC_ENDPOINTS = {"auth.sign_in", "auth.register", "portal.accessibility", "portal.favicon", "health"}
-READ_METHODS = {"GET", "HEAD", "OPTIONS"}
-WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}  # anything else is a state change
 
 
 @dataclass(frozen=True)
@@ -156,7 +155,6 @@ class World:
 
 
 USER_KINDS = ("anon", "unverified", "A", "B", "admin")
-PROFESSIONAL_KINDS = ("unverified", "A", "B")
 
 USERS = {
     # kind: (given, family, email, role, professional type, verified)
@@ -348,6 +346,13 @@ def signed_in_sessions(app, world: World) -> dict[str, tuple[str, str]]:
     return sessions
 
 
+def fresh_visitor(actor: Actor) -> Actor:
+    """A new signed-out visitor, for each attempt at a public form (one that
+    succeeds signs the visitor in, and the next would be turned away)."""
+    client = actor.client.application.test_client()
+    return Actor("anon", None, client, csrf_token(client))
+
+
 def actors_from(app, world: World, sessions: dict) -> dict[str, Actor]:
     actors = {}
     for kind, (cookie, token) in sessions.items():
@@ -386,11 +391,19 @@ def send(client, method: str, url: str, data=None, headers=None, query=None) -> 
     them) is a 500, with its traceback kept for the report."""
     try:
         response = client.open(url, method=method, data=data, headers=headers or {}, query_string=query)
-    except Exception:  # noqa: BLE001 - anything escaping the app is a server error
+    except Exception as error:  # noqa: BLE001 - anything escaping the app is a server error
         db.session.rollback()
-        return Result(method, url, 500, {}, "", "", error=traceback.format_exc(limit=-8))
+        return Result(method, url, 500, {}, "", "", error=_app_traceback(error))
     body = response.get_data(as_text=True)
     return Result(method, url, response.status_code, dict(response.headers), response.mimetype, body)
+
+
+def _app_traceback(error: BaseException) -> str:
+    """The app's own frames (where to fix it) and the exception, without the
+    dozens of library frames between them."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if "/send_portal/" in f.filename]
+    lines = ["Traceback (the app's frames):\n", *traceback.format_list(frames)]
+    return "".join(lines) + "".join(traceback.format_exception_only(error)).strip()
 
 
 def htmx_headers(on: bool) -> dict:
@@ -699,9 +712,16 @@ def discover(app, world: World, actors: dict[str, Actor], routes: list[Route], m
 GENERIC_FIELDS = ("person_id", "confirmed", "view", "q", "page")
 
 
-def base_form(route: Route, discovery: Discovery, actor: Actor, world: World, ids: list[int]) -> MultiDict:
-    """The fields the route's forms send, with their first values; every
-    id-like field carries `ids`; a confirmation is always given."""
+_emails = itertools.count(1)
+NEW_PASSWORD = "violet harbour lantern seven"
+
+
+def base_form(route: Route, discovery: Discovery, world: World, ids: list[int], credentials: bool = False) -> MultiDict:
+    """The fields the route's forms send, with their first values (or a
+    plausible value where empty); every id-like field carries `ids`; a
+    confirmation is always given. Email and password fields hold A's sign-in
+    if credentials, else a new address and a good new password (so Register
+    gets past its checks, and Sign in fails)."""
     fields = discovery.fields_for(route) or {name: [""] for name in GENERIC_FIELDS}
     data = MultiDict()
     for name, values in fields.items():
@@ -710,10 +730,10 @@ def base_form(route: Route, discovery: Discovery, actor: Actor, world: World, id
         if ID_FIELD.search(name):
             for value in ids:
                 data.add(name, str(value))
-        elif name == "email":
-            data.add(name, world.users["A"].email)
-        elif name == "password":
-            data.add(name, PASSWORD)
+        elif re.search(r"email", name):
+            data.add(name, world.users["A"].email if credentials else f"new.person{next(_emails)}@school.example")
+        elif re.search(r"password", name):
+            data.add(name, PASSWORD if credentials else NEW_PASSWORD)
         else:
             data.add(name, values[0] or plausible(name))
     if "confirmed" not in data:
@@ -808,24 +828,6 @@ HTML_TEMPLATES = [
 ]
 
 QUERY_NAMES = ["q", "page", "view", "status", "form", "person", "user", "action", "from", "to", "next", "change", "added", "updated"]
-
-
-def looks_like_html(value: str) -> bool:
-    return "<" in value
-
-
-def unescaped(result: Result, payloads, baseline: str | None = None) -> list[str]:
-    """Payloads holding '<' that an HTML response shows verbatim (not
-    escaped). A payload that the page without it also holds is no finding."""
-    if result.mimetype != "text/html" or not result.body:
-        return []
-    found = []
-    for payload in payloads:
-        if not isinstance(payload, str) or "<" not in payload or len(payload) < 2:
-            continue
-        if payload in result.body and (baseline is None or payload not in baseline):
-            found.append(payload)
-    return found
 
 
 def is_sign_in_redirect(result: Result) -> bool:
