@@ -124,6 +124,7 @@ class BuildInfo:
     seconds: float
     version: int = BUILD_VERSION
     today: str = ""
+    names: str = ""  # names_fingerprint() of the code that built it
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -142,8 +143,21 @@ def read_build_info(session) -> BuildInfo | None:
     session.rollback()
     if not raw:
         return None
-    info = BuildInfo.from_json(raw)
-    return info if info.version == BUILD_VERSION else None
+    try:
+        info = BuildInfo.from_json(raw)
+    except TypeError:  # written by another version of this file
+        return None
+    # Rebuilt when the app folds names differently from the code that built it.
+    return info if info.version == BUILD_VERSION and info.names == names_fingerprint() else None
+
+
+def names_fingerprint() -> str:
+    """What the app's Person.set_names makes of every name the builder uses."""
+    import hashlib
+
+    given, family = _names(GIVEN)[0], _names(FAMILY)[0]
+    folded = [name_fields(g, f) for g, f in zip(given * 2, family)]
+    return hashlib.sha256(repr(folded).encode()).hexdigest()[:16]
 
 
 def _person_rows(size: Size, rng: random.Random, today: date):
@@ -281,6 +295,7 @@ def build(app, size: Size, log=print) -> BuildInfo:
         info = BuildInfo(
             size=size.name, people=size.people, professionals=size.professionals, involvements=iid,
             tokens=tokens_total, caseloads=caseload_ids, hide_pool=pool, seconds=0.0, today=today.isoformat(),
+            names=names_fingerprint(),
         )
         if engine.dialect.name == "postgresql":
             for table in ("portal_user", "person", "involvement"):

@@ -51,9 +51,12 @@ def connect(url: str):
             conn.execute(f"PRAGMA {pragma}")
         return conn, "sqlite"
     import psycopg
+    from sqlalchemy.engine import make_url  # parsing the URL only, as the app does
 
-    conninfo = url.replace("postgresql+psycopg://", "postgresql://", 1).replace("postgres://", "postgresql://", 1)
-    return psycopg.connect(conninfo), "postgresql"
+    parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    params = {"host": parsed.host, "port": parsed.port, "user": parsed.username, "password": parsed.password,
+              "dbname": parsed.database, **parsed.query}
+    return psycopg.connect(**{k: v for k, v in params.items() if v is not None}), "postgresql"
 
 
 class Db:
@@ -137,19 +140,30 @@ def caseload(db: Db, professional_id: int, view: str = "active", query: str = ""
     page_count = max(1, -(-total // page_size))
     page = min(max(1, page), page_count)
     offset = (page - 1) * page_size
-    order = "p.last_activity_at DESC, p.id" if view == "recent" else "p.sort_name, p.id"
+    limit = min(page_size, total - offset) if total else page_size
+    backwards = total > 0 and offset > total - offset - limit  # read late pages from the end
+    if backwards:
+        offset = total - offset - limit
+    if view == "recent":
+        order = "p.last_activity_at, p.id DESC" if backwards else "p.last_activity_at DESC, p.id"
+    else:
+        # Only the unfiltered Active list may be read in name-index order (see queries.py).
+        key = "p.sort_name || ''" if filter_params or view != "active" else "p.sort_name"
+        order = f"{key} DESC, p.id DESC" if backwards else f"{key}, p.id"
     hint = ""
     if db.dialect == "sqlite" and view == "active" and not filter_params and total:
         people = db.execute("SELECT max(id) FROM person").fetchone()[0] or 0
-        if (offset + page_size) * people <= WALK_FACTOR * total * total:
+        if (offset + limit) * people <= WALK_FACTOR * total * total:
             hint = " INDEXED BY ix_person_sort_name"
     rows = db.execute(
         "SELECT p.id, p.given_name, p.family_name, p.date_of_birth,"
         " CASE WHEN i.status = 'awaiting' THEN 'Awaiting authentication' ELSE p.case_status END, p.last_activity_at"
         f" FROM involvement i JOIN person p{hint} ON p.id = i.person_id WHERE {where}"
         f" ORDER BY {order} LIMIT ? OFFSET ?",
-        [*params, page_size, offset],
+        [*params, limit, offset],
     ).fetchall()
+    if backwards:
+        rows.reverse()
     return total, page, rows
 
 

@@ -39,6 +39,10 @@ PREFIXES = ["s", "sm", "smi", "smit", "j", "jo", "jon", "jone", "a", "am", "ame"
             "k", "kh", "kha", "o'b", "l", "lu", "luk", "ł", "é", "el", "elo", "ch", "chl", "chlo", "am j"]
 STATIC = ["/static/css/portal.css", "/static/vendor/htmx-2.0.11.min.js", "/static/js/portal.js"]
 GZIP_LEVEL = 6
+# Parallel plans suit reports, not page-sized queries: on a small machine a
+# Gather Merge under LIMIT reads far ahead (docs/PERFORMANCE.md). Set in the
+# connection URL, as a deployment would in DATABASE_URL.
+PG_OPTIONS = "-c max_parallel_workers_per_gather=0"
 PERSON_IDS = re.compile(rb'name="person_id"[^>]*value="(\d+)"')
 SHOWING = re.compile(rb"of ([\d,]+) (?:people|person)")
 
@@ -145,7 +149,10 @@ def prepare_database(engine: str, size_name: str, args, log) -> tuple[str, Build
 
         server = make_url(args.postgres_url.replace("postgresql://", "postgresql+psycopg://", 1))
         name = f"send_portal_bench_{size_name}"
-        url = server.set(database=name).render_as_string(hide_password=False)
+        served = server.set(database=name)
+        if args.pg_options:
+            served = served.update_query_dict({"options": args.pg_options})
+        url = served.render_as_string(hide_password=False)
         admin = create_engine(server, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
@@ -482,8 +489,10 @@ def main(argv=None) -> int:
                         help="both (the default) skips PostgreSQL when no server is given")
     parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL") or os.environ.get("TEST_POSTGRES_URL"),
                         help="a server the bench may create databases on (default: $BENCH_POSTGRES_URL or $TEST_POSTGRES_URL)")
-    parser.add_argument("--seconds", type=float, default=2.5, help="length of each measured round, per side (default 2.5)")
-    parser.add_argument("--rounds", type=int, default=2, help="app/floor rounds per scenario (default 2)")
+    parser.add_argument("--pg-options", default=PG_OPTIONS,
+                        help=f'PostgreSQL settings for the app and the floor alike (default "{PG_OPTIONS}"; "" for the server\'s own)')
+    parser.add_argument("--seconds", type=float, default=2.0, help="length of each measured round, per side (default 2)")
+    parser.add_argument("--rounds", type=int, default=3, help="app/floor rounds per scenario, alternating (default 3)")
     parser.add_argument("--clients", type=int, default=2, help="client threads (default 2)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, for the app and the floor alike (default 2)")
     parser.add_argument("--groups", nargs="*", help="caseloads to measure (big, senco, huge)")
@@ -511,7 +520,7 @@ def main(argv=None) -> int:
     report = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"), "size": size_name,
               "machine": machine(), "load_before": [round(x, 2) for x in os.getloadavg()],
               "settings": {"seconds": args.seconds, "rounds": args.rounds, "clients": args.clients, "workers": args.workers,
-                           "gzip_level": GZIP_LEVEL, "prefixes": PREFIXES},
+                           "gzip_level": GZIP_LEVEL, "prefixes": PREFIXES, "pg_options": args.pg_options},
               "runs": []}
     for engine in engines:
         log(f"== {engine}")

@@ -182,10 +182,26 @@ def caseload_page(
     page_count = max(1, -(-total // page_size))
     page = min(max(1, page), page_count)
     offset = (page - 1) * page_size
-    if view is View.RECENT:
-        order = (Person.last_activity_at.desc(), Person.id)
+    limit = min(page_size, total - offset) if total else page_size
+    # A page past the middle is read from the end (and turned round), so the
+    # last page costs what the first does, not a read of the whole list.
+    backwards = total > 0 and offset > total - offset - limit
+    if backwards:
+        offset = total - offset - limit
+    if view is View.RECENT:  # last_activity_at is never empty in Recent
+        key, tie = Person.last_activity_at, Person.id
+        order = (key.asc(), tie.desc()) if backwards else (key.desc(), tie.asc())
     else:
-        order = (Person.sort_name, Person.id)
+        key, tie = Person.sort_name, Person.id
+        if view is not View.ACTIVE or query_terms(query):
+            # Only the unfiltered Active list is spread evenly through the
+            # name index. Matches cluster by name (every Smith sorts together)
+            # and hidden people are few, so reading the index in order can
+            # pass most of the authority before a page is full: as an
+            # expression the key cannot come from the index, and PostgreSQL
+            # sorts the list instead (SQLite: see _walk_name_order).
+            key = key.concat("")
+        order = (key.desc(), tie.desc()) if backwards else (key.asc(), tie.asc())
     statement = (
         select(
             Involvement.id, Involvement.status, Person.id, Person.given_name, Person.family_name,
@@ -194,15 +210,17 @@ def caseload_page(
         .join(Involvement.person)
         .where(where)
         .order_by(*order)
-        .limit(page_size)
+        .limit(limit)
         .offset(offset)
     )
-    if _walk_name_order(view, query, total, offset + page_size):
+    if _walk_name_order(view, query, total, offset + limit):
         statement = statement.with_hint(Person, f"INDEXED BY {NAME_ORDER_INDEX}", dialect_name="sqlite")
     rows = []
     for involvement_id, status, *person in db.session.execute(statement):
         listed = ListedPerson(*person)
         rows.append((ListedInvolvement(involvement_id, status, listed), listed))
+    if backwards:
+        rows.reverse()
     return CaseloadPage(rows=rows, total=total, page=page, page_size=page_size)
 
 
