@@ -21,7 +21,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    get_flashed_messages,
     redirect,
     render_template,
     request,
@@ -33,6 +32,7 @@ from werkzeug.routing import BuildError
 from ..extensions import db
 from ..htmx import is_htmx, render_page_or_block
 from ..models import InvolvementStatus, Person, Verification
+from ..portal import flashed_message_and_error, page_number
 from . import queries
 from .access import admin_required
 from .forms import AuthenticateForm, CaseStatusForm, DeclineForm, RejectForm, TimelineForm
@@ -62,10 +62,7 @@ def _text_arg(source, name: str, label: str) -> str:
 
 
 def _page_arg(source) -> int:
-    raw = source.get("page") or "1"
-    if not re.fullmatch(r"[0-9]{1,7}", raw):  # ASCII digits only: "²".isdigit() is True
-        abort(400, "The page number must be a whole number, such as 2.")
-    return max(1, int(raw))
+    return page_number(source.get("page"))
 
 
 def _form_errors(form) -> list[tuple[str, str]]:
@@ -74,17 +71,6 @@ def _form_errors(form) -> list[tuple[str, str]]:
         if field.errors and field.type != "CSRFTokenField":
             errors.append((f"{field.id}-0" if field.type == "RadioField" else field.id, field.errors[0]))
     return errors
-
-
-def _flashes() -> tuple[str | None, str | None]:
-    """(success message, error message) flashed by the request before."""
-    message = error = None
-    for category, text in get_flashed_messages(with_categories=True):
-        if category == "error":
-            error = text
-        else:
-            message = text
-    return message, error
 
 
 # A POST changes the row it names: it is read locked, until the commit.
@@ -166,7 +152,7 @@ def professionals_url(view: ProfessionalView, query: str = "", page: int = 1) ->
 
 def _render_professionals(view: ProfessionalView, query: str, page: int, message=None, error=None, status=200):
     if not is_htmx():
-        flashed_message, flashed_error = _flashes()
+        flashed_message, flashed_error = flashed_message_and_error()
         message, error = message or flashed_message, error or flashed_error
     result = queries.professionals_page(view, query, page, _page_size())
     found = f"{result.total:,} {'professional' if result.total == 1 else 'professionals'} found" if result.total else "No professionals found"
@@ -196,7 +182,7 @@ def professionals(view: str):
 @admin_required
 def professional(user_id: int):
     user = _professional_or_404(user_id)
-    message, error = _flashes()
+    message, error = flashed_message_and_error()
     return render_template(
         "admin/professional.html",
         professional=user,
@@ -341,7 +327,7 @@ def queue_url(view: QueueView, query: str = "", page: int = 1) -> str:
 
 def _render_queue(view: QueueView, query: str, page: int, message=None, error=None, status=200):
     if not is_htmx():
-        flashed_message, flashed_error = _flashes()
+        flashed_message, flashed_error = flashed_message_and_error()
         message, error = message or flashed_message, error or flashed_error
     result = queries.authentication_queue(view, query, page, _page_size())
     found = f"{result.total:,} {'request' if result.total == 1 else 'requests'} found" if result.total else "No requests found"
@@ -380,7 +366,7 @@ def _render_request(involvement, form: AuthenticateForm, errors=(), status: int 
     # The records to choose from: likely matches first, then any search finds.
     options = [(m.person, ", ".join(m.reasons)) for m in matches]
     options += [(p, "") for p in (search_result.rows if search_result else [])]
-    message, error = (None, None) if is_htmx() else _flashes()
+    message, error = (None, None) if is_htmx() else flashed_message_and_error()
     if search_result is None:
         found = f"{len(matches)} likely matching {'record' if len(matches) == 1 else 'records'}"
     elif search_result.rows:
@@ -526,7 +512,7 @@ def people():
 @admin_required
 def person(person_id: int):
     record = _person_or_404(person_id)
-    message, error = _flashes()
+    message, error = flashed_message_and_error()
     return render_template(
         "admin/person.html",
         person=record,

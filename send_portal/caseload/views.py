@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, current_app, flash, get_flashed_messages, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from ..extensions import db
 from ..htmx import is_htmx, render_page_or_block
-from ..portal import professional_required
+from ..portal import flashed_message_and_error, page_number, professional_required
 from . import queries
 from .queries import View
 
@@ -25,7 +25,7 @@ MAX_QUERY = 200
 
 
 def people_count(n: int) -> str:
-    return f"1 person" if n == 1 else f"{n:,} people"
+    return "1 person" if n == 1 else f"{n:,} people"
 
 
 def list_url(view: View, query: str = "", page: int = 1) -> str:
@@ -47,10 +47,7 @@ def _parse_list_args(source) -> tuple[View, str, int]:
     query = (source.get("q") or "").strip()
     if len(query) > MAX_QUERY:
         abort(400, f"The Person filter must be {MAX_QUERY} characters or fewer.")
-    raw_page = source.get("page") or "1"
-    if not re.fullmatch(r"[0-9]{1,7}", raw_page):  # ASCII only: "²".isdigit() is True
-        abort(400, "The page number must be a whole number, such as 2.")
-    return view, query, max(1, int(raw_page))
+    return view, query, page_number(source.get("page"))
 
 
 def _render(view: View, query: str, page: int, message: str | None = None, error: str | None = None, status: int = 200):
@@ -63,11 +60,8 @@ def _render(view: View, query: str, page: int, message: str | None = None, error
         recent_months=current_app.config["RECENT_MONTHS"],
     )
     if not is_htmx():
-        for category, text in get_flashed_messages(with_categories=True):
-            if category == "error":
-                error = text
-            else:
-                message = text
+        flashed_message, flashed_error = flashed_message_and_error()
+        message, error = flashed_message or message, flashed_error or error
     found = (
         f"{people_count(caseload.total)} found" if caseload.total else "No people found"
     )

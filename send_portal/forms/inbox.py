@@ -3,13 +3,13 @@ and form, read the answers and files, accept, or reject with a reason the
 professional sees. LA administrators only; anyone else gets a 404."""
 from __future__ import annotations
 
-import re
-from functools import wraps
 
-from flask import abort, current_app, flash, get_flashed_messages, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
+from ..admin.access import admin_required
 from ..extensions import db
+from ..portal import flashed_message_and_error, page_number
 from . import queries
 from .answers import answer_rows, clean_text
 from .views import bp, send_form_file
@@ -17,22 +17,6 @@ from .views import bp, send_form_file
 REASON_MAX = 2000
 
 
-def admin_required(view):
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not current_user.is_admin:
-            abort(404)
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def _page_arg(raw: str | None) -> int:
-    raw = raw or "1"
-    if not re.fullmatch(r"[0-9]{1,7}", raw):
-        abort(400, "The page number must be a whole number, such as 2.")
-    return max(1, int(raw))
 
 
 def inbox_url(status: str = "submitted", form: str = "", page: int = 1) -> str:
@@ -46,15 +30,6 @@ def inbox_url(status: str = "submitted", form: str = "", page: int = 1) -> str:
     return url_for("forms.inbox", **args)
 
 
-def _banner() -> tuple[str | None, str | None]:
-    message = error = None
-    for category, text in get_flashed_messages(with_categories=True):
-        if category == "error":
-            error = text
-        else:
-            message = text
-    return message, error
-
 
 @bp.get("/admin/inbox")
 @admin_required
@@ -66,11 +41,11 @@ def inbox():
     form_key = request.args.get("form") or ""
     if form_key and form_key not in {key for key, _ in choices}:
         abort(400, "Choose a form from the list.")
-    page = _page_arg(request.args.get("page"))
+    page = page_number(request.args.get("page"))
     result = queries.inbox_page(status, form_key, page, current_app.config.get("PAGE_SIZE", 50))
     from ..messages.queries import unread_for_la_total
 
-    message, error = _banner()
+    message, error = flashed_message_and_error()
     return render_template(
         "forms/inbox.html",
         result=result,
@@ -100,7 +75,7 @@ def inbox_form(response_id: int):
     involvement = response.involvement
     from ..messages.queries import unread_count
 
-    message, error = _banner()
+    message, error = flashed_message_and_error()
     return render_template(
         "forms/inbox_form.html",
         response=response,

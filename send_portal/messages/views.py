@@ -12,7 +12,7 @@ import logging
 import re
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, current_app, flash, get_flashed_messages, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
@@ -21,7 +21,8 @@ from ..caseload.queries import involvement_for_person, record_activity
 from ..extensions import db
 from ..forms import queries as form_queries
 from ..forms.answers import clean_text
-from ..forms.inbox import admin_required
+from ..admin.access import admin_required
+from ..portal import flashed_message_and_error, page_number
 from ..forms.models import FormRequest, FormStatus
 from ..models import Person, User, utcnow
 from ..portal import professional_required
@@ -40,15 +41,6 @@ def _limit_request_size(endpoint, values) -> None:  # noqa: ARG001
     if request.method == "POST":
         request.max_content_length = REQUEST_LIMIT
 
-
-def _banner() -> tuple[str | None, str | None]:
-    message = error = None
-    for category, text in get_flashed_messages(with_categories=True):
-        if category == "error":
-            error = text
-        else:
-            message = text
-    return message, error
 
 
 def _read_body(errors: list) -> str:
@@ -113,7 +105,7 @@ def thread(person_id: int):
         db.session.rollback()
     messages = queries.thread_messages(current_user.id, person_id)
     unread_ids = [m.id for m in messages if m.from_la and m.read_at is None]
-    banner, _error = _banner() if not errors else (None, None)
+    banner, _error = flashed_message_and_error() if not errors else (None, None)
     return _render_and_mark_read(
         "messages/thread.html",
         400 if errors else 200,
@@ -135,17 +127,11 @@ def thread(person_id: int):
 # --- the LA's side ---------------------------------------------------------------------------
 
 
-def _page_arg(raw: str | None) -> int:
-    raw = raw or "1"
-    if not re.fullmatch(r"[0-9]{1,7}", raw):
-        abort(400, "The page number must be a whole number, such as 2.")
-    return max(1, int(raw))
-
 
 @bp.get("/admin/messages")
 @admin_required
 def admin_inbox():
-    page = _page_arg(request.args.get("page"))
+    page = page_number(request.args.get("page"))
     page_size = current_app.config.get("PAGE_SIZE", 50)
     threads, total = queries.threads_page(page, page_size)
     page_count = max(1, -(-total // page_size))
@@ -253,7 +239,7 @@ def admin_thread(person_id: int, professional_id: int):
         db.session.rollback()
     messages = queries.thread_messages(professional_id, person_id)
     unread_ids = [m.id for m in messages if not m.from_la and m.read_at is None]
-    banner, banner_error = _banner() if not errors else (None, None)
+    banner, banner_error = flashed_message_and_error() if not errors else (None, None)
     # Which of the requests in the thread have been answered.
     request_states = {}
     for response in _sent_for_requests(messages):

@@ -1,6 +1,8 @@
 """The Professional Portal home page, the admin landing page and the static
 service pages."""
-from flask import Blueprint, Response, abort, redirect, render_template, url_for
+import re
+
+from flask import Blueprint, Response, abort, get_flashed_messages, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 bp = Blueprint("portal", __name__)
@@ -29,6 +31,25 @@ def accessibility():
 @bp.route("/favicon.ico")
 def favicon():
     return Response(status=204)
+
+
+def page_number(raw: str | None) -> int:
+    """A ?page= value: ASCII digits only ("²".isdigit() is True), else a 400."""
+    raw = raw or "1"
+    if not re.fullmatch(r"[0-9]{1,7}", raw):
+        abort(400, "The page number must be a whole number, such as 2.")
+    return max(1, int(raw))
+
+
+def flashed_message_and_error() -> tuple[str | None, str | None]:
+    """(success message, error message) flashed by the request before."""
+    message = error = None
+    for category, text in get_flashed_messages(with_categories=True):
+        if category == "error":
+            error = text
+        else:
+            message = text
+    return message, error
 
 
 def professional_required(view):
