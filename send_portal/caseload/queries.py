@@ -151,12 +151,6 @@ class CaseloadPage:
     def last(self) -> int:
         return min(self.total, self.page * self.page_size)
 
-    @property
-    def page_window(self) -> list[int]:
-        """The page numbers the pagination can show: the first, the last and
-        two either side of this one (not every page of a long caseload)."""
-        near = range(max(1, self.page - 2), min(self.page_count, self.page + 2) + 1)
-        return sorted({1, self.page_count, *near})
 
 
 def caseload_page(
