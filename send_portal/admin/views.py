@@ -32,7 +32,7 @@ from werkzeug.routing import BuildError
 from ..extensions import db
 from ..htmx import is_htmx, render_page_or_block
 from ..models import InvolvementStatus, Person, Verification
-from ..portal import flashed_message_and_error, page_number
+from ..portal import flashed_message_and_error, list_address, page_number
 from . import queries
 from .access import admin_required
 from .forms import AuthenticateForm, CaseStatusForm, DeclineForm, RejectForm, TimelineForm
@@ -140,14 +140,7 @@ def index():
 
 
 def professionals_url(view: ProfessionalView, query: str = "", page: int = 1) -> str:
-    args = {}
-    if query:
-        args["q"] = query
-    if page > 1:
-        args["page"] = page
-    if view is ProfessionalView.PENDING:
-        return url_for("admin.professionals", **args)
-    return url_for("admin.professionals", view=view.value, **args)
+    return list_address("admin.professionals", page, q=query, view=None if view is ProfessionalView.PENDING else view.value)
 
 
 def _render_professionals(view: ProfessionalView, query: str, page: int, message=None, error=None, status=200):
@@ -315,14 +308,7 @@ def unauthenticate_caseload(user_id: int):
 
 
 def queue_url(view: QueueView, query: str = "", page: int = 1) -> str:
-    args = {}
-    if query:
-        args["q"] = query
-    if page > 1:
-        args["page"] = page
-    if view is QueueView.AWAITING:
-        return url_for("admin.authentication_requests", **args)
-    return url_for("admin.authentication_requests", view=view.value, **args)
+    return list_address("admin.authentication_requests", page, q=query, view=None if view is QueueView.AWAITING else view.value)
 
 
 def _render_queue(view: QueueView, query: str, page: int, message=None, error=None, status=200):
@@ -489,12 +475,7 @@ def reauthenticate(involvement_id: int):
 
 
 def people_url(query: str = "", page: int = 1) -> str:
-    args = {}
-    if query:
-        args["q"] = query
-    if page > 1:
-        args["page"] = page
-    return url_for("admin.people", **args)
+    return list_address("admin.people", page, q=query)
 
 
 @bp.get("/people")
@@ -617,10 +598,7 @@ def _audit_filters(source) -> tuple[AuditFilters, dict[str, str], list[tuple[str
 
 
 def audit_url(raw: dict[str, str], page: int = 1, endpoint: str = "admin.audit_log") -> str:
-    args = {k: v for k, v in raw.items() if v}
-    if page > 1:
-        args["page"] = page
-    return url_for(endpoint, **args)
+    return list_address(endpoint, page, **raw)
 
 
 @bp.get("/audit")

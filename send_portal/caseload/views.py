@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
 from flask_login import current_user
 
 from ..extensions import db
 from ..htmx import is_htmx, render_page_or_block
-from ..portal import flashed_message_and_error, page_number, professional_required
+from ..portal import flashed_message_and_error, list_address, page_number, professional_required
 from . import queries
 from .queries import View
 
@@ -29,14 +29,7 @@ def people_count(n: int) -> str:
 
 
 def list_url(view: View, query: str = "", page: int = 1) -> str:
-    args = {}
-    if query:
-        args["q"] = query
-    if page > 1:
-        args["page"] = page
-    if view is View.ACTIVE:
-        return url_for("caseload.select_person", **args)
-    return url_for("caseload.select_person", view=view.value, **args)
+    return list_address("caseload.select_person", page, q=query, view=None if view is View.ACTIVE else view.value)
 
 
 def _parse_list_args(source) -> tuple[View, str, int]:

@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from ..admin.access import admin_required
 from ..extensions import db
-from ..portal import flashed_message_and_error, page_number
+from ..portal import flashed_message_and_error, list_address, page_number
 from . import queries
 from .answers import answer_rows, clean_text
 from .views import bp, send_form_file
@@ -20,14 +20,7 @@ REASON_MAX = 2000
 
 
 def inbox_url(status: str = "submitted", form: str = "", page: int = 1) -> str:
-    args = {}
-    if status != "submitted":
-        args["status"] = status
-    if form:
-        args["form"] = form
-    if page > 1:
-        args["page"] = page
-    return url_for("forms.inbox", **args)
+    return list_address("forms.inbox", page, status=None if status == "submitted" else status, form=form)
 
 
 

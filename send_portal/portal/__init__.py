@@ -33,6 +33,15 @@ def favicon():
     return Response(status=204)
 
 
+def list_address(endpoint: str, page: int = 1, **args) -> str:
+    """A list page's address: empty arguments (a default view, no filter) and
+    page 1 are left out, so each list has one address per state."""
+    args = {name: value for name, value in args.items() if value}
+    if page > 1:
+        args["page"] = page
+    return url_for(endpoint, **args)
+
+
 def page_number(raw: str | None) -> int:
     """A ?page= value: ASCII digits only ("²".isdigit() is True), else a 400."""
     raw = raw or "1"
