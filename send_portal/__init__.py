@@ -154,10 +154,14 @@ def _sqlite_begin(connection) -> None:
     """A request that writes takes SQLite's write lock when it begins (BEGIN
     IMMEDIATE), waiting up to the busy timeout. A deferred transaction that
     reads and then writes could instead fail at once with "database is
-    locked" when another worker wrote in between."""
-    from flask import has_request_context
+    locked" when another worker wrote in between. After a view has committed
+    its change and said so (extensions.writes_committed), the rest of the
+    request only reads and begins as a reader."""
+    from flask import g, has_request_context
 
-    reading = has_request_context() and request.method in ("GET", "HEAD", "OPTIONS")
+    reading = has_request_context() and (
+        request.method in ("GET", "HEAD", "OPTIONS") or g.get("writes_committed", False)
+    )
     connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 

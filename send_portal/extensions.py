@@ -21,3 +21,13 @@ migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def writes_committed() -> None:
+    """Say that this request's change is committed and what is left of it only
+    reads (re-rendering the list after a Hide, say). On SQLite its next
+    transaction then begins without the write lock, so other people's writes
+    need not wait for a page to be drawn (see send_portal._sqlite_begin)."""
+    from flask import g
+
+    g.writes_committed = True

@@ -9,7 +9,6 @@ from typing import NamedTuple
 
 from sqlalchemy import and_, exists, false, func, or_, select, true, update
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
-from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit
@@ -260,17 +259,31 @@ def live_involvement_for_child(professional: User, sort_name: str, date_of_birth
     )
 
 
-def selected_involvements(professional: User, person_ids: list[int], view: View) -> list[Involvement]:
+class SelectedInvolvement(NamedTuple):
+    """An involvement chosen for Hide, Unhide or Delete, with what its
+    confirmation page and audit entries need, read as plain columns."""
+
+    id: int
+    person_id: int
+    hidden_at: datetime | None
+    deleted_at: datetime | None
+    person: ListedPerson
+
+
+def selected_involvements(professional: User, person_ids: list[int], view: View) -> list[SelectedInvolvement]:
     """The professional's involvements for the chosen people, limited to those
-    in the view the action was taken from. IDs that are not theirs are ignored."""
+    in the view the action was taken from, locked for the change (FOR UPDATE on
+    PostgreSQL; SQLite's write lock is already held). IDs that are not theirs
+    are ignored."""
     if not person_ids:
         return []
-    # The person is loaded with its involvement: the audit entries of a hide
-    # or delete read each person's name without a query per person.
-    return list(db.session.scalars(
-        select(Involvement)
+    rows = db.session.execute(
+        select(
+            Involvement.id, Involvement.person_id, Involvement.hidden_at, Involvement.deleted_at,
+            Person.id, Person.given_name, Person.family_name, Person.date_of_birth, Person.case_status,
+            Person.last_activity_at,
+        )
         .join(Involvement.person)
-        .options(contains_eager(Involvement.person))
         .where(
             _live_involvements(professional),
             Involvement.person_id.in_(person_ids),
@@ -278,56 +291,48 @@ def selected_involvements(professional: User, person_ids: list[int], view: View)
         )
         .order_by(Person.sort_name, Person.id)
         .with_for_update(of=Involvement)
-    ))
+    )
+    return [SelectedInvolvement(*row[:4], ListedPerson(*row[4:])) for row in rows]
 
 
-def _set_hidden_at(involvements: list[Involvement], value: datetime | None) -> None:
-    """One UPDATE for them all (the unit of work would send one a row), with
-    the loaded involvements kept in step."""
+def _change(involvements, **values) -> None:
+    """One UPDATE for them all (the unit of work would send one a row). An
+    involvement the session holds as an object is kept in step."""
     if not involvements:
         return
     db.session.execute(
-        update(Involvement).where(Involvement.id.in_([i.id for i in involvements])).values(hidden_at=value),
+        update(Involvement).where(Involvement.id.in_([i.id for i in involvements])).values(**values),
         execution_options={"synchronize_session": False},
     )
     for involvement in involvements:
-        set_committed_value(involvement, "hidden_at", value)
+        if isinstance(involvement, Involvement):
+            for name, value in values.items():
+                set_committed_value(involvement, name, value)
 
 
-def hide_people(professional: User, involvements: list[Involvement]) -> int:
+def _audited_people(involvements) -> list[tuple[int, str]]:
+    return [(i.person.id, i.person.full_name) for i in involvements]
+
+
+def hide_people(professional: User, involvements) -> int:
     chosen = [involvement for involvement in involvements if involvement.hidden_at is None]
-    _set_hidden_at(chosen, utcnow())
-    for involvement in chosen:
-        audit.record(audit.HIDE, changed_by=professional, person=involvement.person, professional=professional)
-    return len(chosen)
+    _change(chosen, hidden_at=utcnow())
+    return audit.record_for_people(audit.HIDE, _audited_people(chosen), changed_by=professional, professional=professional)
 
 
-def unhide_people(professional: User, involvements: list[Involvement]) -> int:
+def unhide_people(professional: User, involvements) -> int:
     chosen = [involvement for involvement in involvements if involvement.hidden_at is not None]
-    _set_hidden_at(chosen, None)
-    for involvement in chosen:
-        audit.record(audit.UNHIDE, changed_by=professional, person=involvement.person, professional=professional)
-    return len(chosen)
+    _change(chosen, hidden_at=None)
+    return audit.record_for_people(audit.UNHIDE, _audited_people(chosen), changed_by=professional, professional=professional)
 
 
-def delete_people(professional: User, involvements: list[Involvement]) -> int:
+def delete_people(professional: User, involvements) -> int:
     """The GDPR Delete of SPEC section 2: the professional loses access and is
-    unauthenticated; the authority keeps its record, forms and messages."""
-    now = utcnow()
-    count = 0
-    for involvement in involvements:
-        if involvement.deleted_at is not None:
-            continue
-        involvement.deleted_at = now
-        involvement.status = InvolvementStatus.UNAUTHENTICATED.value
-        audit.record(
-            audit.DELETE_BY_PROFESSIONAL,
-            changed_by=None,  # the built-in system account, user 1
-            person=involvement.person,
-            professional=professional,
-        )
-        count += 1
-    return count
+    unauthenticated; the authority keeps its record, forms and messages. The
+    audit entry is the built-in system account's (user 1)."""
+    chosen = [involvement for involvement in involvements if involvement.deleted_at is None]
+    _change(chosen, deleted_at=utcnow(), status=InvolvementStatus.UNAUTHENTICATED.value)
+    return audit.record_for_people(audit.DELETE_BY_PROFESSIONAL, _audited_people(chosen), changed_by=None, professional=professional)
 
 
 def record_activity(person: Person, description: str, actor: User | None = None, when: datetime | None = None) -> Activity:

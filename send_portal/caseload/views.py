@@ -7,7 +7,7 @@ import re
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
 from flask_login import current_user
 
-from ..extensions import db
+from ..extensions import db, writes_committed
 from ..htmx import is_htmx, render_page_or_block
 from ..portal import flashed_message_and_error, list_address, page_number, professional_required
 from . import queries
@@ -129,6 +129,7 @@ def change_people(action: str):
     change = {"hide": queries.hide_people, "unhide": queries.unhide_people, "delete": queries.delete_people}[action]
     count = change(current_user, involvements)
     db.session.commit()
+    writes_committed()
     message = f"{people_count(count)} {done}"
     if is_htmx():
         return _render(view, query, page, message=message)
