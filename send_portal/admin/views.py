@@ -97,11 +97,6 @@ def _person_or_404(person_id: int) -> Person:
     return person
 
 
-@bp.app_template_filter("admin_date")
-def admin_date(value) -> str:
-    return f"{value:%-d %B %Y}" if value else ""
-
-
 @bp.app_template_filter("admin_time")
 def admin_time(value: datetime | None) -> str:
     """A stored (UTC) time as the authority's local time."""

@@ -3,6 +3,7 @@ the Hide, Unhide and Delete Person actions."""
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
 from flask_login import current_user
@@ -70,6 +71,7 @@ def _render(view: View, query: str, page: int, message: str | None = None, error
         error=error,
         found=found,
         list_url=list_url,
+        page_url=partial(list_url, view, query),
         actions=ACTIONS,
     )
 

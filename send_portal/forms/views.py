@@ -67,11 +67,6 @@ def _limit_request_size(endpoint, values) -> None:  # noqa: ARG001
         request.max_content_length = files + FORM_BODY_MARGIN
 
 
-@bp.app_template_filter("form_date")
-def form_date(value) -> str:
-    return f"{value:%-d %B %Y}" if value else ""
-
-
 @bp.app_template_filter("local_time")
 def local_time(value: datetime | None) -> str:
     """A stored (UTC) time as UK time: "3 May 2026 at 2:05pm"."""
