@@ -62,23 +62,20 @@ def record_for_people(
     """One entry per person, as record() writes them, sent as one INSERT for
     them all (a bulk Hide of 50 people is one statement, not 50 objects).
     people: (person id, full name) pairs. Returns how many were written."""
-    now = utcnow()
-    rows = [
-        {
-            "occurred_at": now,
-            "action": action,
-            "changed_by_id": _changed_by_id(changed_by),
-            "person_id": person_id,
-            "person_name": person_name,
-            "professional_id": professional.id if professional is not None else None,
-            "professional_given_name": professional.given_name if professional is not None else None,
-            "professional_portal_name": professional.portal_name if professional is not None else None,
-            "details": None,
-        }
-        for person_id, person_name in people
-    ]
+    # Read once: professional is often current_user, a proxy that costs a
+    # lookup on every attribute.
+    common = {
+        "occurred_at": utcnow(),
+        "action": action,
+        "changed_by_id": _changed_by_id(changed_by),
+        "professional_id": professional.id if professional is not None else None,
+        "professional_given_name": professional.given_name if professional is not None else None,
+        "professional_portal_name": professional.portal_name if professional is not None else None,
+        "details": None,
+    }
+    rows = [{**common, "person_id": person_id, "person_name": person_name} for person_id, person_name in people]
     if rows:
-        db.session.execute(insert(AuditEntry), rows)
+        db.session.execute(insert(AuditEntry.__table__), rows)
     return len(rows)
 
 

@@ -46,7 +46,7 @@ def _parse_list_args(source) -> tuple[View, str, int]:
 
 def _render(view: View, query: str, page: int, message: str | None = None, error: str | None = None, status: int = 200):
     caseload = queries.caseload_page(
-        current_user,
+        current_user._get_current_object(),
         view,
         query,
         page,
@@ -105,7 +105,8 @@ def change_people(action: str):
     if view not in allowed_views:
         abort(400, "That action cannot be taken from this view.")
     ids = _selected_ids()
-    involvements = queries.selected_involvements(current_user, ids, view)
+    professional = current_user._get_current_object()
+    involvements = queries.selected_involvements(professional, ids, view)
 
     if not involvements:
         error = f"Select at least one person to {action}" if not ids else f"No people were {done}: the people selected are no longer in this list"
@@ -129,7 +130,7 @@ def change_people(action: str):
         )
 
     change = {"hide": queries.hide_people, "unhide": queries.unhide_people, "delete": queries.delete_people}[action]
-    count = change(current_user, involvements)
+    count = change(professional, involvements)
     db.session.commit()
     writes_committed()
     message = f"{people_count(count)} {done}"
