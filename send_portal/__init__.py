@@ -90,8 +90,7 @@ def _register_request_log(app: Flask) -> None:
     a child's name), status, time, and the user's number (not their name)."""
     import time
 
-    from flask import g
-    from flask_login import current_user
+    from flask import g, session
 
     log = logging.getLogger("send_portal.requests")
 
@@ -104,7 +103,9 @@ def _register_request_log(app: Flask) -> None:
         if request.path.startswith("/static/") or app.testing:
             return response
         elapsed = (time.perf_counter() - g.get("request_started", time.perf_counter())) * 1000
-        user = current_user.get_id() if current_user and current_user.is_authenticated else "-"
+        # From the signed session, not current_user: logging must not load the
+        # user from the database for requests that never needed them.
+        user = session.get("_user_id") or "-"
         log.info(
             "%s %s %s %.1fms user=%s htmx=%s",
             request.method, request.path, response.status_code, elapsed, user,

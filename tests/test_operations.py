@@ -85,3 +85,4 @@ def test_request_log_has_no_query_string_or_names(app, client_request, professio
     lines = [r.getMessage() for r in caplog.records if r.name == "send_portal.requests"]
     assert lines and lines[-1].startswith("GET /send/select-person 200")
     assert "amelia" not in " ".join(lines).lower() and professional.email not in " ".join(lines)
+    assert f"user={professional.id} " in lines[-1], lines[-1]
