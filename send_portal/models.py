@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     event,
@@ -19,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
-from .names import name_tokens, sort_key
+from .names import name_tokens, shared_prefixes, sort_key
 
 SYSTEM_USER_ID = 1
 SYSTEM_USER_NAME = "sysadmin"
@@ -165,17 +166,22 @@ class Person(db.Model):
         self.given_name = given_name
         self.family_name = family_name
         self.sort_name = sort_key(given_name, family_name)
-        wanted = set(name_tokens(given_name) + name_tokens(family_name))
+        wanted = sorted(set(name_tokens(given_name) + name_tokens(family_name)))
+        shared = dict(zip(wanted, shared_prefixes(wanted)))
         have = {t.token: t for t in self.name_tokens}
-        for token in set(have) - wanted:
+        for token in set(have) - set(wanted):
             self.name_tokens.remove(have[token])
-        for token in sorted(wanted - set(have)):
-            self.name_tokens.append(PersonNameToken(token=token))
+        for token in wanted:
+            if token not in have:
+                self.name_tokens.append(PersonNameToken(token=token, shared_prefix=shared[token]))
+            elif have[token].shared_prefix != shared[token]:  # its neighbour changed
+                have[token].shared_prefix = shared[token]
 
 
 class PersonNameToken(db.Model):
-    """One folded word of a person's name: the Person filter matches prefixes
-    of these with an index range scan, on SQLite and PostgreSQL alike."""
+    """One folded word of a person's name: the name filters match prefixes of
+    these with an index range scan, on SQLite and PostgreSQL alike (the
+    caseload's filter reads their copies in caseload_name_token)."""
 
     __tablename__ = "person_name_token"
 
@@ -186,6 +192,11 @@ class PersonNameToken(db.Model):
     token: Mapped[str] = mapped_column(
         String(100).with_variant(String(100, collation="C"), "postgresql"), primary_key=True
     )
+    # Characters this token shares with the person's previous token in sorted
+    # order (names.shared_prefixes): the filter counts a person once by it.
+    # No default: whatever writes a token must work it out (bench/build.py
+    # does, for its raw inserts).
+    shared_prefix: Mapped[int] = mapped_column(Integer)
     person: Mapped[Person] = relationship(back_populates="name_tokens")
 
     __table_args__ = (Index("ix_person_name_token_token", "token", "person_id"),)
@@ -233,6 +244,44 @@ class Involvement(db.Model):
         if self.status == InvolvementStatus.AWAITING.value:
             return AWAITING_AUTHENTICATION
         return self.person.case_status
+
+
+class CaseloadNameToken(db.Model):
+    """The Person filter's index of each professional's caseload: one row for
+    each name token of the person of each live involvement (not deleted,
+    awaiting or authenticated), with what the filter sorts and tests by.
+
+    Written only by database triggers (migration 0005_caseload_name_token) on
+    involvement, person_name_token and person, so every writer, the ORM, raw
+    SQL or the bench's bulk inserts, keeps it right. A keystroke reads the
+    range of its term within one professional's list (the primary key) and
+    so costs what its matches cost, whatever the size of the caseload. The
+    professional's own check (verified, active) stays in the query."""
+
+    __tablename__ = "caseload_name_token"
+
+    professional_id: Mapped[int] = mapped_column(Integer)
+    hidden: Mapped[bool] = mapped_column(Boolean)  # involvement.hidden_at IS NOT NULL
+    token: Mapped[str] = mapped_column(String(100).with_variant(String(100, collation="C"), "postgresql"))
+    involvement_id: Mapped[int] = mapped_column(ForeignKey("involvement.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(Integer)
+    shared_prefix: Mapped[int] = mapped_column(Integer)  # person_name_token's
+    ended_on: Mapped[date | None] = mapped_column(Date)  # involvement's
+    sort_name: Mapped[str] = mapped_column(String(210))  # person's
+    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime)  # person's
+
+    __table_args__ = (
+        # On PostgreSQL the key's index carries the other columns, so a range
+        # of it is all a keystroke reads (an index-only scan).
+        PrimaryKeyConstraint(
+            "professional_id", "hidden", "token", "involvement_id",
+            postgresql_include=["person_id", "shared_prefix", "ended_on", "sort_name", "last_activity_at"],
+        ),
+        Index("ix_caseload_name_token_involvement_id", "involvement_id"),
+        Index("ix_caseload_name_token_person_id", "person_id", "token"),
+        # SQLite: the table is its primary key's b-tree, so the same.
+        {"sqlite_with_rowid": False},
+    )
 
 
 class Activity(db.Model):

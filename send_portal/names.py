@@ -26,6 +26,28 @@ def name_tokens(name: str) -> list[str]:
     return tokens[:20]
 
 
+def shared_prefixes(tokens: list[str]) -> list[int]:
+    """For a person's tokens in sorted order (Python's, which is the database's
+    byte order of the tokens: collation "C" on PostgreSQL, BINARY on SQLite),
+    how many leading characters each
+    shares with the token before it (0 for the first): ["sam", "samuel",
+    "smith"] -> [0, 3, 1]. The tokens of one person that start with a typed
+    term of n characters sort together, and only the first of them shares
+    fewer than n characters with its predecessor; so "shared_prefix < n"
+    keeps one matching token a person, and the filter counts people without
+    DISTINCT (see send_portal.caseload.queries)."""
+    shared, previous = [], ""
+    for token in tokens:
+        n = 0
+        for a, b in zip(previous, token):
+            if a != b:
+                break
+            n += 1
+        shared.append(n)
+        previous = token
+    return shared
+
+
 def query_terms(query: str) -> list[str]:
     """The words a person typed into the filter, folded; at most five, each
     at most 50 characters, so a hostile query cannot make a huge statement."""

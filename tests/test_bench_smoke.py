@@ -12,7 +12,7 @@ from bench.build import Size, build, name_fields
 from bench.floor import Db, caseload, change, connect, professional
 from send_portal.caseload.queries import View, _walk_name_order, caseload_page
 from send_portal.extensions import db
-from send_portal.models import AuditEntry, Involvement, Person, PersonNameToken, User
+from send_portal.models import AuditEntry, CaseloadNameToken, Involvement, Person, PersonNameToken, User
 
 SMOKE = Size("smoke", people=300, professionals=6, caseloads={"big": 150, "senco": 15}, hide_pool=20)
 QUERIES = ["", "s", "sm", "SMIT", "am j", "zoe", "Zoë", "o'b", "ł", "jones smith", "qqq"]
@@ -34,12 +34,15 @@ def test_the_builder_stores_names_as_the_app_does(built):
     for person in db.session.scalars(select(Person).limit(40)):
         sort_name, tokens = name_fields(person.given_name, person.family_name)
         assert person.sort_name == sort_name
-        assert sorted(t.token for t in person.name_tokens) == list(tokens)
+        assert sorted((t.token, t.shared_prefix) for t in person.name_tokens) == list(tokens)
     zoe = Person()
     zoe.set_names("Zoë", "O'Brien")
     sort_name, tokens = name_fields("Zoë", "O'Brien")
-    assert (sort_name, list(tokens)) == (zoe.sort_name, sorted(t.token for t in zoe.name_tokens))
-    assert {"zoe", "brien"} <= set(tokens)  # folded, and each word of the name
+    assert (sort_name, list(tokens)) == (zoe.sort_name, sorted((t.token, t.shared_prefix) for t in zoe.name_tokens))
+    # Folded, each word of the name, and each with what it shares with the one before.
+    assert {("zoe", 0), ("brien", 0), ("o", 0), ("obrien", 1)} == set(tokens)
+    # The triggers filled the filter's table as the involvements went in.
+    assert db.session.scalar(select(func.count()).select_from(CaseloadNameToken)) > 0
     big = db.session.get(User, info.caseloads["big"])
     assert db.session.scalar(select(func.count()).select_from(Involvement).where(Involvement.professional_id == big.id)) == 150
 

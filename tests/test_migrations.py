@@ -64,3 +64,53 @@ def test_init_db_twice_is_safe(empty_database_url):
         assert result.exit_code == 0, result.output
     with app.app_context():
         db.engine.dispose()
+
+
+def test_the_filter_index_is_built_from_existing_data(empty_database_url):
+    """0005 works out shared_prefix for the tokens already stored and fills
+    caseload_name_token from the involvements already there."""
+    from datetime import date, datetime
+
+    from send_portal.names import name_tokens, sort_key
+
+    from .test_caseload_search import actual_index, check_shared_prefixes, expected_index
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "TESTING": True})
+    names = [("Sam", "Smith"), ("Anna-Ann", "Annan"), ("Zoë", "O'Brien"), ("Mary-Jane", "Smith-Jones"), ("Jo", "Jones")]
+    with app.app_context():
+        upgrade(revision="0004_perf")
+        with db.engine.begin() as conn:
+            for pro in (2, 3):
+                conn.execute(sql(
+                    "INSERT INTO portal_user (id, email, given_name, family_name, role, verification, is_deactivated,"
+                    " created_at) VALUES (:id, :email, 'Pro', 'Fessional', 'professional', 'verified', :no, :now)"
+                ), {"id": pro, "email": f"pro{pro}@school.example", "no": False, "now": datetime(2026, 1, 1)})
+            for person_id, (given, family) in enumerate(names * 4, start=1):
+                conn.execute(sql(
+                    "INSERT INTO person (id, given_name, family_name, sort_name, date_of_birth, gender, case_status,"
+                    " added_by_professional, created_at) VALUES (:id, :given, :family, :sort, :dob, 'Not known',"
+                    " 'No open case', :no, :now)"
+                ), {"id": person_id, "given": given, "family": family, "sort": sort_key(given, family),
+                    "dob": date(2015, 1, 1), "no": False, "now": datetime(2026, 1, 1)})
+                for token in set(name_tokens(given) + name_tokens(family)):
+                    conn.execute(sql("INSERT INTO person_name_token (person_id, token) VALUES (:p, :t)"),
+                                 {"p": person_id, "t": token})
+                states = [("authenticated", None, None), ("awaiting", datetime(2026, 2, 1), None),
+                          ("unauthenticated", None, datetime(2026, 3, 1)), ("declined", None, None)]
+                status, hidden_at, deleted_at = states[person_id % 4]
+                conn.execute(sql(
+                    "INSERT INTO involvement (professional_id, person_id, status, started_on, ended_on, hidden_at,"
+                    " deleted_at, created_at) VALUES (:pro, :person, :status, :start, :end, :hidden, :deleted, :now)"
+                ), {"pro": 2 + person_id % 2, "person": person_id, "status": status, "start": date(2025, 1, 1),
+                    "end": date(2026, 6, 1) if person_id % 3 == 0 else None, "hidden": hidden_at,
+                    "deleted": deleted_at, "now": datetime(2026, 1, 1)})
+        upgrade()
+        check_shared_prefixes()
+        assert db.session.scalar(sql("SELECT max(shared_prefix) FROM person_name_token")) == 5  # smith, smithjones
+        index = actual_index()
+        assert index == expected_index()
+        # Ten of the twenty involvements are live (authenticated, or awaiting and
+        # hidden); their people have 36 tokens between them.
+        assert len(index) == 36 and {hidden for _, hidden, *_ in index} == {False, True}
+        db.session.remove()
+        db.engine.dispose()
