@@ -105,13 +105,30 @@ def _view_sql(view: str, today: date, months: int) -> tuple[str, list]:
     return "i.hidden_at IS NULL AND p.last_activity_at >= ?", [cutoff]
 
 
-def _filter_sql(query: str) -> tuple[str, list]:
-    sql, params = "", []
-    for term in query_terms(query):
-        sql += (" AND EXISTS (SELECT 1 FROM person_name_token t"
-                " WHERE t.person_id = i.person_id AND t.token >= ? AND t.token < ?)")
-        params += [term, term[:-1] + chr(ord(term[-1]) + 1)]
-    return sql, params
+def _upper(term: str) -> str:
+    return term[:-1] + chr(ord(term[-1]) + 1)
+
+
+def _matches_sql(professional_id: int, view: str, terms: list[str], today: date, months: int) -> tuple[str, str, list]:
+    """(FROM, WHERE, params) of a filtered list: the range of the longest
+    term in caseload_name_token, one row an involvement by shared_prefix,
+    each other term's range as a set of involvements (see queries._matches)."""
+    drive = max(terms, key=len)
+    hidden = view == "hidden"
+    where = "c.professional_id = ? AND c.hidden = ? AND c.token >= ? AND c.token < ? AND c.shared_prefix < ?"
+    params = [professional_id, hidden, drive, _upper(drive), len(drive)]
+    for term in terms:
+        if term != drive:
+            where += (" AND c.involvement_id IN (SELECT o.involvement_id FROM caseload_name_token o"
+                      " WHERE o.professional_id = ? AND o.hidden = ? AND o.token >= ? AND o.token < ?)")
+            params += [professional_id, hidden, term, _upper(term)]
+    if view == "active":
+        where += " AND (c.ended_on IS NULL OR c.ended_on > ?)"
+        params.append(today)
+    elif view == "recent":
+        where += " AND c.last_activity_at >= ?"
+        params.append(datetime.combine(months_ago(today, months), datetime.min.time()))
+    return "caseload_name_token c", where, params
 
 
 def professional(db: Db, professional_id: int):
@@ -131,12 +148,17 @@ def caseload(db: Db, professional_id: int, view: str = "active", query: str = ""
     """(total, page, rows); a row is (person_id, given, family, date_of_birth,
     case_status shown, last_activity_at)."""
     today = today or date.today()
-    view_sql, view_params = _view_sql(view, today, recent_months)
-    filter_sql, filter_params = _filter_sql(query)
-    where = LIVE.format(p="?") + ("" if may_see else " AND 1 = 0") + " AND " + view_sql + filter_sql
-    params = [professional_id, *view_params, *filter_params]
-    person_join = " JOIN person p ON p.id = i.person_id" if view == "recent" else ""
-    total = db.execute(f"SELECT count(*) FROM involvement i{person_join} WHERE {where}", params).fetchone()[0]
+    terms = query_terms(query)
+    denied = "" if may_see else " AND 1 = 0"
+    if terms:
+        source, where, params = _matches_sql(professional_id, view, terms, today, recent_months)
+        where += denied
+    else:
+        view_sql, view_params = _view_sql(view, today, recent_months)
+        source = "involvement i" + (" JOIN person p ON p.id = i.person_id" if view == "recent" else "")
+        where = LIVE.format(p="?") + denied + " AND " + view_sql
+        params = [professional_id, *view_params]
+    total = db.execute(f"SELECT count(*) FROM {source} WHERE {where}", params).fetchone()[0]
     page_count = max(1, -(-total // page_size))
     page = min(max(1, page), page_count)
     offset = (page - 1) * page_size
@@ -144,24 +166,38 @@ def caseload(db: Db, professional_id: int, view: str = "active", query: str = ""
     backwards = total > 0 and offset > total - offset - limit  # read late pages from the end
     if backwards:
         offset = total - offset - limit
-    if view == "recent":
-        order = "p.last_activity_at, p.id DESC" if backwards else "p.last_activity_at DESC, p.id"
+    asc, desc = ("DESC", "ASC") if backwards else ("ASC", "DESC")
+    columns = ("p.id, p.given_name, p.family_name, p.date_of_birth,"
+               " CASE WHEN i.status = 'awaiting' THEN 'Awaiting authentication' ELSE p.case_status END, p.last_activity_at")
+    if terms:
+        # The page is chosen among the matches, then joined for its rows.
+        if view == "recent":
+            keys = f"c.last_activity_at {desc}, c.person_id {asc}, c.involvement_id {asc}"
+            chosen = "c.last_activity_at AS key"
+            order = f"m.key {desc}, m.person_id {asc}, m.involvement_id {asc}"
+        else:
+            keys = f"c.sort_name {asc}, c.person_id {asc}, c.involvement_id {asc}"
+            chosen = "c.sort_name AS key"
+            order = f"m.key {asc}, m.person_id {asc}, m.involvement_id {asc}"
+        sql = (f"SELECT {columns} FROM (SELECT {chosen}, c.person_id, c.involvement_id FROM {source}"
+               f" WHERE {where} ORDER BY {keys} LIMIT ? OFFSET ?) m"
+               " JOIN involvement i ON i.id = m.involvement_id JOIN person p ON p.id = m.person_id"
+               f" ORDER BY {order}")
     else:
-        # Only the unfiltered Active list may be read in name-index order (see queries.py).
-        key = "p.sort_name || ''" if filter_params or view != "active" else "p.sort_name"
-        order = f"{key} DESC, p.id DESC" if backwards else f"{key}, p.id"
-    hint = ""
-    if db.dialect == "sqlite" and view == "active" and not filter_params and total:
-        people = db.execute("SELECT max(id) FROM person").fetchone()[0] or 0
-        if (offset + limit) * people <= WALK_FACTOR * total * total:
-            hint = " INDEXED BY ix_person_sort_name"
-    rows = db.execute(
-        "SELECT p.id, p.given_name, p.family_name, p.date_of_birth,"
-        " CASE WHEN i.status = 'awaiting' THEN 'Awaiting authentication' ELSE p.case_status END, p.last_activity_at"
-        f" FROM involvement i JOIN person p{hint} ON p.id = i.person_id WHERE {where}"
-        f" ORDER BY {order} LIMIT ? OFFSET ?",
-        [*params, limit, offset],
-    ).fetchall()
+        if view == "recent":
+            order = f"p.last_activity_at {desc}, p.id {asc}"
+        else:
+            # Only the Active list may be read in name-index order (see queries.py).
+            key = "p.sort_name" if view == "active" else "p.sort_name || ''"
+            order = f"{key} {asc}, p.id {asc}"
+        hint = ""
+        if db.dialect == "sqlite" and view == "active" and total:
+            people = db.execute("SELECT max(id) FROM person").fetchone()[0] or 0
+            if (offset + limit) * people <= WALK_FACTOR * total * total:
+                hint = " INDEXED BY ix_person_sort_name"
+        sql = (f"SELECT {columns} FROM involvement i JOIN person p{hint} ON p.id = i.person_id WHERE {where}"
+               f" ORDER BY {order} LIMIT ? OFFSET ?")
+    rows = db.execute(sql, [*params, limit, offset]).fetchall()
     if backwards:
         rows.reverse()
     return total, page, rows
