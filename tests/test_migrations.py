@@ -113,4 +113,10 @@ def test_the_filter_index_is_built_from_existing_data(empty_database_url):
         # hidden); their people have 36 tokens between them.
         assert len(index) == 36 and {hidden for _, hidden, *_ in index} == {False, True}
         db.session.remove()
+        # Down and up again with the data in place.
+        downgrade(revision="0004_perf")
+        upgrade()
+        check_shared_prefixes()
+        assert actual_index() == index
+        db.session.remove()
         db.engine.dispose()
