@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 
 from flask import Flask, abort, render_template, request
-from markupsafe import Markup
 from flask_wtf.csrf import CSRFError, generate_csrf
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -254,36 +252,10 @@ def _register_errors(app: Flask) -> None:
         return error_page(500, "Sorry, there is a problem with the service", "Try again later.")
 
 
-# The tag colour of each case status (components/macros.html case_status_tag).
-CASE_STATUS_COLOURS = {
-    "Awaiting authentication": "govuk-tag--yellow",
-    "No open case": "govuk-tag--grey",
-    "Request received": "govuk-tag--light-blue",
-    "Deciding whether to assess": "govuk-tag--light-blue",
-    "Assessment in progress": "govuk-tag--blue",
-    "Not assessing": "govuk-tag--grey",
-    "Draft plan issued": "govuk-tag--purple",
-    "EHC plan issued": "govuk-tag--green",
-    "Annual review due": "govuk-tag--orange",
-    "Plan ceased": "govuk-tag--grey",
-}
-
-
-@lru_cache(maxsize=64)
-def case_status_tag(status: str) -> Markup:
-    """A case status as a GOV.UK tag in its colour. A function, not a macro:
-    the caseload draws one a row, and a Jinja macro call costs ten times as much."""
-    return Markup('<strong class="govuk-tag {}">{}</strong>').format(CASE_STATUS_COLOURS.get(status, ""), status)
-
-
-def long_date(value) -> str:
-    """A date as GOV.UK writes it: 5 January 2026 (empty for none)."""
-    return f"{value:%-d %B %Y}" if value else ""
-
-
 def _register_template_globals(app: Flask) -> None:
-    app.jinja_env.globals["case_status_tag"] = case_status_tag
-    app.jinja_env.filters["long_date"] = long_date
+    from . import display
+
+    display.register(app)
 
     @app.context_processor
     def service_context():

@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 
 from .. import audit
 from ..caseload.queries import LIVE_STATUSES, record_activity
+from ..display import local_to_utc
 from ..extensions import db
 from ..models import (
     SYSTEM_USER_ID,
@@ -37,14 +38,6 @@ from ..models import (
     utcnow,
 )
 from ..names import fold, name_tokens, query_terms, sort_key
-
-try:  # times in the audit log are the authority's own (UK) times
-    from zoneinfo import ZoneInfo
-
-    LOCAL_ZONE = ZoneInfo("Europe/London")
-except Exception:  # pragma: no cover - a system without a time zone database
-    LOCAL_ZONE = None
-
 
 def name_filter_condition(query: str):
     """The Person filter's matching (caseload.queries), on a query of people:
@@ -626,22 +619,6 @@ class AuditFilters:
     @property
     def any(self) -> bool:
         return bool(self.person or self.user or self.action or self.date_from or self.date_to)
-
-
-def local_to_utc(moment: datetime) -> datetime:
-    if LOCAL_ZONE is None:
-        return moment
-    from datetime import timezone
-
-    return moment.replace(tzinfo=LOCAL_ZONE).astimezone(timezone.utc).replace(tzinfo=None)
-
-
-def utc_to_local(moment: datetime) -> datetime:
-    if LOCAL_ZONE is None:
-        return moment
-    from datetime import timezone
-
-    return moment.replace(tzinfo=timezone.utc).astimezone(LOCAL_ZONE).replace(tzinfo=None)
 
 
 def _audit_condition(filters: AuditFilters):

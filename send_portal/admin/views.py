@@ -13,7 +13,7 @@ import csv
 import io
 import re
 import tempfile
-from datetime import date, datetime
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -27,7 +27,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from ..extensions import db
 from ..htmx import is_htmx, render_page_or_block
@@ -95,24 +94,6 @@ def _person_or_404(person_id: int) -> Person:
     if person is None:
         abort(404)
     return person
-
-
-@bp.app_template_filter("admin_time")
-def admin_time(value: datetime | None) -> str:
-    """A stored (UTC) time as the authority's local time."""
-    if value is None:
-        return ""
-    local = queries.utc_to_local(value)
-    return f"{local:%-d %B %Y}, {local:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
-
-
-@bp.app_template_global("admin_optional_url")
-def admin_optional_url(endpoint: str, **values) -> str | None:
-    """A link to another feature's page, where this build has it."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 @bp.app_template_global("admin_dashboard_counts")

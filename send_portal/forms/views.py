@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import (
     Blueprint,
@@ -24,8 +23,8 @@ from flask import (
 )
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.routing import BuildError
 
+from ..display import LOCAL_ZONE, optional_url
 from ..extensions import db
 from ..htmx import is_htmx, render_page_or_block
 from ..models import Involvement
@@ -42,10 +41,6 @@ bp = Blueprint("forms", __name__)
 
 # Room in a request for the answers themselves, on top of any files.
 FORM_BODY_MARGIN = 2 * 1024 * 1024
-try:
-    LOCAL_ZONE = ZoneInfo("Europe/London")
-except ZoneInfoNotFoundError:  # pragma: no cover - a machine without tzdata
-    LOCAL_ZONE = None
 
 
 @bp.record_once
@@ -65,27 +60,6 @@ def _limit_request_size(endpoint, values) -> None:  # noqa: ARG001
         # Remove is a button of the page's own form, so it may carry a file too.
         files = queries.catalogue().largest_upload_bytes if endpoint in ("forms.form_page", "forms.remove_file") else 0
         request.max_content_length = files + FORM_BODY_MARGIN
-
-
-@bp.app_template_filter("local_time")
-def local_time(value: datetime | None) -> str:
-    """A stored (UTC) time as UK time: "3 May 2026 at 2:05pm"."""
-    if value is None:
-        return ""
-    if LOCAL_ZONE is not None:
-        from datetime import timezone
-
-        value = value.replace(tzinfo=timezone.utc).astimezone(LOCAL_ZONE)
-    return f"{value:%-d %B %Y} at {value:%-I:%M%p}".replace("AM", "am").replace("PM", "pm")
-
-
-@bp.app_template_global("optional_url")
-def optional_url(endpoint: str, **values) -> str | None:
-    """A link to a feature that may not be in this build."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 @bp.app_template_global("status_tag_colour")

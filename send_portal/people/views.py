@@ -6,11 +6,11 @@ from datetime import date
 
 from flask import Blueprint, abort, redirect, render_template, request, session, url_for
 from flask_login import current_user
-from werkzeug.routing import BuildError
 
 from .. import audit
 from ..addresses import format_postcode, normalise_postcode, provider_for
 from ..caseload import queries
+from ..display import optional_url
 from ..extensions import db
 from ..models import Involvement, InvolvementStatus, Person
 from ..names import sort_key
@@ -21,14 +21,6 @@ from .timeline import ehc_timeline
 bp = Blueprint("people", __name__, url_prefix="/send")
 
 DRAFT_KEY = "add_person"
-
-
-def optional_url(endpoint: str, **values) -> str | None:
-    """A link to a feature that may not be installed in this build."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 def _live_involvement_or_404(person_id: int) -> Involvement:
