@@ -12,6 +12,7 @@ from werkzeug.routing import IntegerConverter
 from .config import load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .htmx import is_htmx
+from .sessions import IdleTimeoutSessionInterface
 
 __version__ = "0.1.0"
 
@@ -42,6 +43,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         instance_relative_config=True,
     )
     load_config(app, overrides)
+    app.session_interface = IdleTimeoutSessionInterface()
 
     # Ids in URLs fit the database's integer: a larger one is simply not found.
     app.url_map.converters["int"] = BoundedIntConverter
@@ -254,8 +256,10 @@ def _register_errors(app: Flask) -> None:
 
 def _register_template_globals(app: Flask) -> None:
     from . import display
+    from .portal import fixed_url
 
     display.register(app)
+    app.jinja_env.globals["fixed_url"] = fixed_url
 
     @app.context_processor
     def service_context():

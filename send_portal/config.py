@@ -16,7 +16,7 @@ class Config:
     OS_PLACES_TIMEOUT = float(os.environ.get("OS_PLACES_TIMEOUT", "5"))
 
     SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL")  # None: SQLite in instance/
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # see load_config
 
     # Sessions live in signed cookies, so every worker can serve every request.
     SESSION_COOKIE_HTTPONLY = True
@@ -88,3 +88,8 @@ def load_config(app, overrides=None):
     elif uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    if not uri.startswith("sqlite"):
+        # A database server can restart or drop idle connections: test each
+        # pooled connection before use. An SQLite file has nothing to test,
+        # and the ping was a statement on every request.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}

@@ -393,3 +393,32 @@ def test_huge_ids_and_odd_digits_are_not_found_or_refused(client_request, profes
     assert client_request.client.get("/send/people/9223372036854775808").status_code == 404
     assert client_request.client.get("/send/select-person?page=²").status_code == 400
     assert client_request.client.get("/send/select-person?q=a%00b").status_code == 400
+
+
+def test_rows_escape_what_names_hold_in_the_page_and_the_partial(client_request, professional, make_person):
+    """The rows are written by caseload.rows, not by Jinja's autoescaping:
+    whatever a name holds is text, in the link, the row heading and the
+    Select label alike."""
+    person = make_person('<b>Zoë</b>', 'O\'Brien & "Sons"', professional)
+    client_request.sign_in(professional)
+    for htmx in (False, True):
+        page = client_request.get("/send/select-person", htmx=htmx)
+        assert page.find("b") is None
+        assert row_names(page) == ['<b>Zoë</b> O\'Brien & "Sons"']
+        box = page.find("input", attrs={"name": "person_id"})
+        assert box["value"] == str(person.id) and box["id"] == f"select-{person.id}"
+        assert text(page.find("label", attrs={"for": box["id"]})) == 'Select <b>Zoë</b> O\'Brien & "Sons"'
+        assert page.select_one("tbody th a")["href"] == f"/send/people/{person.id}"
+        html = page.response.get_data(as_text=True)
+        assert "&lt;b&gt;Zoë&lt;/b&gt; O&#39;Brien &amp; &#34;Sons&#34;" in html
+
+
+def test_recent_rows_show_the_date_of_the_last_activity(client_request, professional, make_person):
+    make_person("Amelia", "Jones", professional, last_activity=datetime.now() - timedelta(days=3))
+    client_request.sign_in(professional)
+    page = client_request.get("/send/select-person/recent")
+    headings = [text(th) for th in page.select("thead th")]
+    assert headings[-1] == "Last activity"
+    cells = [text(td) for td in page.select("tbody tr")[0].find_all("td")]
+    assert cells[-1] == f"{(datetime.now() - timedelta(days=3)):%-d %B %Y}"
+    assert len(page.select("tbody tr")[0].find_all(["td", "th"])) == len(page.select("thead th, thead td"))

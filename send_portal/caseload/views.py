@@ -13,6 +13,7 @@ from ..htmx import is_htmx, render_page_or_block
 from ..portal import flashed_message_and_error, list_address, page_number, professional_required
 from . import queries
 from .queries import View
+from .rows import caseload_rows
 
 bp = Blueprint("caseload", __name__, url_prefix="/send")
 
@@ -73,6 +74,7 @@ def _render(view: View, query: str, page: int, message: str | None = None, error
         list_url=list_url,
         page_url=partial(list_url, view, query),
         actions=ACTIONS,
+        caseload_rows=caseload_rows,
     )
 
 

@@ -1,8 +1,9 @@
 """The Professional Portal home page, the admin landing page and the static
 service pages."""
 import re
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, get_flashed_messages, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, get_flashed_messages, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 bp = Blueprint("portal", __name__)
@@ -33,13 +34,43 @@ def favicon():
     return Response(status=204)
 
 
+URL_SAFE = "!$'()*,/:;?@"  # what werkzeug's url_for leaves unquoted in a query
+
+
+def fixed_url(endpoint: str, **values) -> str:
+    """url_for for an address that holds nothing a person typed (a view, an
+    action), built once for each application root: url_for walks the
+    routing map, and a caseload page drew a dozen addresses."""
+    cache = current_app.extensions.setdefault("send_portal.fixed_urls", {})
+    key = (request.script_root, endpoint, *sorted(values.items()))
+    url = cache.get(key)
+    if url is None:
+        url = cache[key] = url_for(endpoint, **values)
+    return url
+
+
+def _path_arguments(endpoint: str) -> frozenset:
+    cache = current_app.extensions.setdefault("send_portal.path_arguments", {})
+    names = cache.get(endpoint)
+    if names is None:
+        names = cache[endpoint] = frozenset().union(
+            *(rule.arguments for rule in current_app.url_map.iter_rules(endpoint))
+        )
+    return names
+
+
 def list_address(endpoint: str, page: int = 1, **args) -> str:
     """A list page's address: empty arguments (a default view, no filter) and
-    page 1 are left out, so each list has one address per state."""
+    page 1 are left out, so each list has one address per state. The path (the
+    view) is a fixed_url; what was typed goes in the query string, encoded as
+    url_for encodes it."""
     args = {name: value for name, value in args.items() if value}
     if page > 1:
         args["page"] = page
-    return url_for(endpoint, **args)
+    path_names = _path_arguments(endpoint)
+    path = fixed_url(endpoint, **{name: value for name, value in args.items() if name in path_names})
+    query = [(name, value) for name, value in args.items() if name not in path_names]
+    return f"{path}?{urlencode(query, safe=URL_SAFE)}" if query else path
 
 
 def page_number(raw: str | None) -> int:

@@ -1,0 +1,54 @@
+"""The rows of the Select Person table, written by one function that the
+page and its htmx partials both call (templates/caseload/select_person.html).
+
+Fifty rows are most of what a filter keystroke renders. As Jinja markup each
+row cost about 35 escapes, attribute look-ups and filter calls (1.8 ms of
+CPU for a page); written here it is one format call a row with two escapes
+(the name and the link), which is what makes a keystroke cost little more
+than its query. Everything from the database is escaped: names through
+markupsafe.escape, ids are integers, dates are formatted, and the case
+status tag escapes its text (display.case_status_tag)."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from markupsafe import Markup, escape
+
+from ..display import case_status_tag, long_date
+
+# One row, without the indentation that a template would send for every row.
+_ROW = (
+    '<tr class="govuk-table__row">'
+    '<td class="govuk-table__cell app-select-col">'
+    '<div class="govuk-checkboxes govuk-checkboxes--small"><div class="govuk-checkboxes__item">'
+    '<input class="govuk-checkboxes__input" id="select-{id}" name="person_id" type="checkbox" value="{id}">'
+    '<label class="govuk-label govuk-checkboxes__label" for="select-{id}">'
+    '<span class="govuk-visually-hidden">Select {name}</span></label>'
+    "</div></div></td>"
+    '<th scope="row" class="govuk-table__header"><a class="govuk-link" href="{href}">{name}</a></th>'
+    '<td class="govuk-table__cell">{born}</td>'
+    '<td class="govuk-table__cell">{status}</td>'
+    "{extra}</tr>\n"
+)
+_LAST_ACTIVITY = '<td class="govuk-table__cell">{}</td>'
+
+# Dates of birth repeat across a caseload; formatting one is a strftime.
+_date = lru_cache(maxsize=8192)(long_date)
+
+
+def caseload_rows(rows, child_href_start: str, child_href_end: str, recent: bool = False) -> Markup:
+    """The <tr> of each (involvement, person) of a CaseloadPage. A child's
+    address is child_href_start + id + child_href_end (one url_for a page)."""
+    start, end = escape(child_href_start), escape(child_href_end)
+    parts = []
+    for involvement, person in rows:
+        person_id = int(person.id)
+        parts.append(_ROW.format(
+            id=person_id,
+            name=escape(f"{person.given_name} {person.family_name}"),
+            href=f"{start}{person_id}{end}",
+            born=_date(person.date_of_birth),
+            status=case_status_tag(involvement.case_status),
+            extra=_LAST_ACTIVITY.format(_date(person.last_activity_at.date()) if person.last_activity_at else "") if recent else "",
+        ))
+    return Markup("".join(parts))
