@@ -102,7 +102,7 @@ def _view_sql(view: str, today: date, months: int) -> tuple[str, list]:
     if view == "hidden":
         return "i.hidden_at IS NOT NULL", []
     cutoff = datetime.combine(months_ago(today, months), datetime.min.time())
-    return "i.hidden_at IS NULL AND p.last_activity_at >= ?", [cutoff]
+    return "i.hidden_at IS NULL AND i.last_activity_at >= ?", [cutoff]
 
 
 def _upper(term: str) -> str:
@@ -155,7 +155,7 @@ def caseload(db: Db, professional_id: int, view: str = "active", query: str = ""
         where += denied
     else:
         view_sql, view_params = _view_sql(view, today, recent_months)
-        source = "involvement i" + (" JOIN person p ON p.id = i.person_id" if view == "recent" else "")
+        source = "involvement i"
         where = LIVE.format(p="?") + denied + " AND " + view_sql
         params = [professional_id, *view_params]
     total = db.execute(f"SELECT count(*) FROM {source} WHERE {where}", params).fetchone()[0]
@@ -172,9 +172,9 @@ def caseload(db: Db, professional_id: int, view: str = "active", query: str = ""
     if terms:
         # The page is chosen among the matches, then joined for its rows.
         if view == "recent":
-            keys = f"c.last_activity_at {desc}, c.person_id {asc}, c.involvement_id {asc}"
+            keys = f"c.last_activity_at {desc}, c.person_id {desc}, c.involvement_id {desc}"
             chosen = "c.last_activity_at AS key"
-            order = f"m.key {desc}, m.person_id {asc}, m.involvement_id {asc}"
+            order = f"m.key {desc}, m.person_id {desc}, m.involvement_id {desc}"
         else:
             keys = f"c.sort_name {asc}, c.person_id {asc}, c.involvement_id {asc}"
             chosen = "c.sort_name AS key"
@@ -185,7 +185,7 @@ def caseload(db: Db, professional_id: int, view: str = "active", query: str = ""
                f" ORDER BY {order}")
     else:
         if view == "recent":
-            order = f"p.last_activity_at {desc}, p.id {asc}"
+            order = f"i.last_activity_at {desc}, i.person_id {desc}, i.id {desc}"
         else:
             # Only the Active list may be read in name-index order (see queries.py).
             key = "p.sort_name" if view == "active" else "p.sort_name || ''"

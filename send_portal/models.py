@@ -225,6 +225,10 @@ class Involvement(db.Model):
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
     decline_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The person's last_activity_at, copied by triggers (migration 0006) so
+    # that Recent is a range of ix_involvement_recent. Never written here:
+    # write Person.last_activity_at (caseload.queries.record_activity).
+    last_activity_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     professional: Mapped[User] = relationship(foreign_keys=[professional_id])
     person: Mapped[Person] = relationship()
@@ -233,6 +237,8 @@ class Involvement(db.Model):
         # status and ended_on last: the Active and Hidden counts read this index alone.
         Index("ix_involvement_caseload", "professional_id", "deleted_at", "hidden_at", "person_id", "status", "ended_on"),
         Index("ix_involvement_person", "person_id"),
+        # Recent, newest first: read backwards, stopped after a page; counted from the index alone.
+        Index("ix_involvement_recent", "professional_id", "deleted_at", "hidden_at", "last_activity_at", "person_id", "status"),
     )
 
     @property

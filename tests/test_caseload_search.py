@@ -84,6 +84,14 @@ def actual_index() -> set[tuple]:
     )).all())
 
 
+def check_last_activity_copies() -> None:
+    """involvement.last_activity_at is its person's (migration 0006's triggers)."""
+    rows = db.session.execute(
+        select(Involvement.id, Involvement.last_activity_at, Person.last_activity_at).join(Person, Person.id == Involvement.person_id)
+    ).all()
+    assert rows and [(i, mine) for i, mine, theirs in rows if mine != theirs] == []
+
+
 def check_shared_prefixes() -> None:
     tokens = defaultdict(list)
     for person_id, token, shared in db.session.execute(
@@ -145,11 +153,13 @@ def brute_force(snapshot: Snapshot, professional_id: int, view: View, query: str
         words = snapshot.tokens[person.id]
         if all(any(word.startswith(term) for word in words) for term in terms):
             chosen.append((involvement, person))
-    chosen.sort(key=lambda row: (row[1].id, row[0].id))
     if view is View.RECENT:
-        chosen.sort(key=lambda row: row[1].last_activity_at, reverse=True)  # stable: ties stay by id
+        # Newest first; at the same time, the person (then involvement) added last first.
+        chosen.sort(key=lambda row: (row[1].last_activity_at, row[1].id, row[0].id), reverse=True)
     else:
-        chosen.sort(key=lambda row: snapshot.rank[row[1].sort_name])
+        chosen.sort(key=lambda row: (row[1].id, row[0].id))
+    if view is not View.RECENT:
+        chosen.sort(key=lambda row: snapshot.rank[row[1].sort_name])  # stable: ties stay by id
     return [(i.id, i.status, *p[:6]) for i, p in chosen]
 
 
@@ -292,6 +302,7 @@ def test_random_changes_keep_the_filter_equal_to_brute_force(app, make_user):
     compared = 0
     for round_number in range(6):
         assert actual_index() == expected_index(), (round_number, done)
+        check_last_activity_copies()
         check_shared_prefixes()
         compared += check_lists(professionals, queries_for(rng), today)
         done = [random_change(rng, professionals, today) for _ in range(12)]

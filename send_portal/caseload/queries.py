@@ -86,7 +86,7 @@ def _view_condition(view: View, today, cutoff):
         return and_(Involvement.hidden_at.is_(None), not_ended)
     if view is View.HIDDEN:
         return Involvement.hidden_at.is_not(None)
-    return and_(Involvement.hidden_at.is_(None), Person.last_activity_at >= cutoff)
+    return and_(Involvement.hidden_at.is_(None), Involvement.last_activity_at >= cutoff)
 
 
 def _prefix_upper_bound(term: str) -> str:
@@ -271,11 +271,8 @@ def _count_statement(view: View, terms: int, may_see: bool):
     def build():
         if terms:
             return select(func.count()).select_from(CaseloadNameToken).where(_matches(view, terms - 1, may_see))
-        # Counting reads the involvement index alone; only Recent needs the person.
-        source = Involvement.__table__
-        if view is View.RECENT:
-            source = source.join(Person.__table__, Person.id == Involvement.person_id)
-        return select(func.count()).select_from(source).where(_unfiltered_where(view, may_see))
+        # Counting reads an involvement index alone (Recent: ix_involvement_recent).
+        return select(func.count()).select_from(Involvement.__table__).where(_unfiltered_where(view, may_see))
 
     return _statement(("count", view, terms, may_see), build)
 
@@ -303,8 +300,11 @@ def _ordered(keys, backwards: bool):
 
 
 def _unfiltered_page(view: View, where, backwards: bool, columns):
-    if view is View.RECENT:  # last_activity_at is never empty in Recent
-        keys = [(Person.last_activity_at, True), (Person.id, False)]
+    if view is View.RECENT:
+        # Newest first, then the person (and involvement) most recently added:
+        # the order of ix_involvement_recent read backwards, so a page is
+        # read and not sorted. last_activity_at is never empty in Recent.
+        keys = [(Involvement.last_activity_at, True), (Involvement.person_id, True), (Involvement.id, True)]
     else:
         key = Person.sort_name
         if view is not View.ACTIVE:
@@ -330,8 +330,8 @@ def _matches_page(where, view: View, backwards: bool, columns):
     table's copies of the keys, and only its rows are joined to their
     involvement and person."""
     c = CaseloadNameToken
-    if view is View.RECENT:
-        keys = [(c.last_activity_at, True), (c.person_id, False), (c.involvement_id, False)]
+    if view is View.RECENT:  # as _unfiltered_page
+        keys = [(c.last_activity_at, True), (c.person_id, True), (c.involvement_id, True)]
     else:
         keys = [(c.sort_name, False), (c.person_id, False), (c.involvement_id, False)]
     chosen = (
