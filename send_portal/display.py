@@ -87,5 +87,9 @@ def optional_url(endpoint: str, **values) -> str | None:
 
 
 def register(app: Flask) -> None:
+    from .pagination import pagination, showing
+
     app.jinja_env.filters.update(long_date=long_date, local_time=local_time, admin_time=admin_time)
-    app.jinja_env.globals.update(case_status_tag=case_status_tag, optional_url=optional_url)
+    app.jinja_env.globals.update(
+        case_status_tag=case_status_tag, optional_url=optional_url, pagination=pagination, showing=showing,
+    )

@@ -422,3 +422,22 @@ def test_recent_rows_show_the_date_of_the_last_activity(client_request, professi
     cells = [text(td) for td in page.select("tbody tr")[0].find_all("td")]
     assert cells[-1] == f"{(datetime.now() - timedelta(days=3)):%-d %B %Y}"
     assert len(page.select("tbody tr")[0].find_all(["td", "th"])) == len(page.select("thead th, thead td"))
+
+
+def test_page_links_keep_the_filter_and_the_view(client_request, professional, make_person):
+    for n in range(260):
+        make_person(f"Amelia{n:03d}", "Jones & Co", professional, hidden=True)
+    client_request.sign_in(professional)
+    page = client_request.get("/send/select-person/hidden?q=am+jo&page=3", htmx=True)
+    nav = page.find("nav", attrs={"aria-label": "Pages of people"})
+    links = {text(a): a["href"] for a in nav.find_all("a")}
+    assert links["1"] == "/send/select-person/hidden?q=am+jo"
+    assert links["4"] == "/send/select-person/hidden?q=am+jo&page=4"
+    assert links["6"] == "/send/select-person/hidden?q=am+jo&page=6"
+    assert links["Previous page"] == "/send/select-person/hidden?q=am+jo&page=2"
+    assert links["Next page"] == "/send/select-person/hidden?q=am+jo&page=4"
+    assert set(links) == {"Previous page", "1", "2", "3", "4", "6", "Next page"}
+    assert nav.find("a", attrs={"aria-current": "page"})["aria-label"] == "Page 3"
+    assert [text(li) for li in nav.select("li.govuk-pagination__item--ellipses")] == ["⋯"]
+    for a in nav.find_all("a"):
+        assert a["hx-get"] == a["href"] and a["hx-target"] == "#caseload-results"

@@ -3,14 +3,13 @@ the Hide, Unhide and Delete Person actions."""
 from __future__ import annotations
 
 import re
-from functools import partial
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request
 from flask_login import current_user
 
 from ..extensions import db, writes_committed
 from ..htmx import is_htmx, render_page_or_block
-from ..portal import flashed_message_and_error, list_address, page_number, professional_required
+from ..portal import flashed_message_and_error, list_address, page_addresses, page_number, professional_required
 from . import queries
 from .queries import View
 from .rows import caseload_rows
@@ -30,8 +29,12 @@ def people_count(n: int) -> str:
     return "1 person" if n == 1 else f"{n:,} people"
 
 
+def _list_args(view: View, query: str) -> dict:
+    return {"q": query, "view": None if view is View.ACTIVE else view.value}
+
+
 def list_url(view: View, query: str = "", page: int = 1) -> str:
-    return list_address("caseload.select_person", page, q=query, view=None if view is View.ACTIVE else view.value)
+    return list_address("caseload.select_person", page, **_list_args(view, query))
 
 
 def _parse_list_args(source) -> tuple[View, str, int]:
@@ -72,7 +75,7 @@ def _render(view: View, query: str, page: int, message: str | None = None, error
         error=error,
         found=found,
         list_url=list_url,
-        page_url=partial(list_url, view, query),
+        page_url=page_addresses("caseload.select_person", **_list_args(view, query)),
         actions=ACTIONS,
         caseload_rows=caseload_rows,
     )

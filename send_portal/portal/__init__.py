@@ -73,6 +73,15 @@ def list_address(endpoint: str, page: int = 1, **args) -> str:
     return f"{path}?{urlencode(query, safe=URL_SAFE)}" if query else path
 
 
+def page_addresses(endpoint: str, **args):
+    """page_url(n) for the pages of one list, as list_address gives them: the
+    address is worked out once and each page adds its number (a caseload page
+    links up to seven pages on every keystroke)."""
+    first = list_address(endpoint, 1, **args)
+    joiner = "&" if "?" in first else "?"
+    return lambda n: first if n <= 1 else f"{first}{joiner}page={int(n)}"
+
+
 def page_number(raw: str | None) -> int:
     """A ?page= value: ASCII digits only ("²".isdigit() is True), else a 400."""
     raw = raw or "1"
