@@ -26,46 +26,51 @@ def pagination(result, page_url, label: str, results_id: str | None = None, head
     """The pages of result (page, page_count). page_url(n) gives each page's
     address. With results_id, htmx swaps that region in place and pushes the
     address (which loads the whole page when opened directly), then focus
-    goes to heading_id."""
+    goes to heading_id.
+
+    Written with str.format over values escaped here (the label, the ids and
+    each address; page numbers are integers): Markup.format escapes through
+    string.Formatter, which cost a tenth of a filter keystroke."""
     if result.page_count <= 1:
         return Markup("")
-    attrs = ""
+    hx = ""
     if results_id:
-        attrs = Markup(
-            ' hx-target="#{0}" hx-select="#{0}" hx-swap="outerHTML" hx-push-url="true" data-focus-after="#{1}"'
-        ).format(results_id, heading_id or results_id)
+        target = escape(results_id)
+        hx = (f' hx-target="#{target}" hx-select="#{target}" hx-swap="outerHTML" hx-push-url="true"'
+              f' data-focus-after="#{escape(heading_id or results_id)}"')
 
-    def link(n: int, inner, extra: Markup = Markup("")) -> Markup:
-        url = escape(page_url(n))
-        hx = Markup(' hx-get="{}"').format(url) + attrs if results_id else ""
-        return Markup('<a class="govuk-link govuk-pagination__link" href="{}"{}{}>{}</a>').format(url, extra, hx, inner)
+    def link(n: int, inner: str, extra: str = "") -> str:
+        url = escape(page_url(int(n)))
+        pushed = f' hx-get="{url}"{hx}' if results_id else ""
+        return f'<a class="govuk-link govuk-pagination__link" href="{url}"{extra}{pushed}>{inner}</a>'
 
-    parts = [Markup('<nav class="govuk-pagination" aria-label="{}">').format(label)]
-    if result.page > 1:
-        parts.append(Markup('<div class="govuk-pagination__prev">{}</div>').format(link(
-            result.page - 1,
-            Markup('<span class="govuk-pagination__link-title">Previous<span class="govuk-visually-hidden"> page</span></span>'),
-            Markup(' rel="prev"'),
-        )))
-    parts.append(Markup('<ul class="govuk-pagination__list">'))
-    for n in _page_numbers(result.page, result.page_count):
+    page, page_count = int(result.page), int(result.page_count)
+    parts = [f'<nav class="govuk-pagination" aria-label="{escape(label)}">']
+    if page > 1:
+        parts.append('<div class="govuk-pagination__prev">' + link(
+            page - 1,
+            '<span class="govuk-pagination__link-title">Previous<span class="govuk-visually-hidden"> page</span></span>',
+            ' rel="prev"',
+        ) + "</div>")
+    parts.append('<ul class="govuk-pagination__list">')
+    for n in _page_numbers(page, page_count):
         if n is None:
-            parts.append(Markup('<li class="govuk-pagination__item govuk-pagination__item--ellipses">&ctdot;</li>'))
-            continue
-        current = n == result.page
-        parts.append(Markup('<li class="govuk-pagination__item{}">{}</li>').format(
-            " govuk-pagination__item--current" if current else "",
-            link(n, n, Markup(' aria-label="Page {}"{}').format(n, Markup(' aria-current="page"') if current else "")),
-        ))
-    parts.append(Markup("</ul>"))
-    if result.page < result.page_count:
-        parts.append(Markup('<div class="govuk-pagination__next">{}</div>').format(link(
-            result.page + 1,
-            Markup('<span class="govuk-pagination__link-title">Next<span class="govuk-visually-hidden"> page</span></span>'),
-            Markup(' rel="next"'),
-        )))
-    parts.append(Markup("</nav>"))
-    return Markup("\n").join(parts)
+            parts.append('<li class="govuk-pagination__item govuk-pagination__item--ellipses">&ctdot;</li>')
+        elif n == page:
+            parts.append('<li class="govuk-pagination__item govuk-pagination__item--current">'
+                         + link(n, str(n), f' aria-label="Page {n}" aria-current="page"') + "</li>")
+        else:
+            parts.append('<li class="govuk-pagination__item">' + link(n, str(n), f' aria-label="Page {n}"') + "</li>")
+    parts.append("</ul>")
+    if page < page_count:
+        parts.append('<div class="govuk-pagination__next">' + link(
+            page + 1,
+            '<span class="govuk-pagination__link-title">Next<span class="govuk-visually-hidden"> page</span></span>',
+            ' rel="next"',
+        ) + "</div>")
+    parts.append("</nav>")
+    # Every value above was escaped here or is an integer.
+    return Markup("\n".join(parts))  # nosec B704 - built from escaped parts
 
 
 def showing(result, noun_one: str, noun_many: str) -> str:
