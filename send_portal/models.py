@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -237,8 +238,17 @@ class Involvement(db.Model):
         # status and ended_on last: the Active and Hidden counts read this index alone.
         Index("ix_involvement_caseload", "professional_id", "deleted_at", "hidden_at", "person_id", "status", "ended_on"),
         Index("ix_involvement_person", "person_id"),
-        # Recent, newest first: read backwards, stopped after a page; counted from the index alone.
-        Index("ix_involvement_recent", "professional_id", "deleted_at", "hidden_at", "last_activity_at", "person_id", "status"),
+        # Recent, newest first: read backwards, stopped after a page; counted
+        # from the index alone. Partial (migration 0007): PostgreSQL does not
+        # take "IS NULL" as fixing a column, so a leading deleted_at and
+        # hidden_at kept it from reading the index in last_activity_at order.
+        # The last two columns let SQLite count from the index alone.
+        Index(
+            "ix_involvement_recent", "professional_id", "last_activity_at", "person_id", "id", "status",
+            "deleted_at", "hidden_at",
+            sqlite_where=text("deleted_at IS NULL AND hidden_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL AND hidden_at IS NULL"),
+        ),
     )
 
     @property

@@ -120,3 +120,41 @@ def test_the_filter_index_is_built_from_existing_data(empty_database_url):
         assert actual_index() == index
         db.session.remove()
         db.engine.dispose()
+
+
+def test_recent_is_read_in_the_order_of_its_index(empty_database_url):
+    """The Recent page is read from ix_involvement_recent in the list's order
+    and never sorted, on both engines (migration 0007: PostgreSQL does not
+    take "IS NULL" as fixing a column, so before it the index's order did not
+    start with the last activity and PostgreSQL sorted every involvement)."""
+    from datetime import date, datetime
+
+    from send_portal.caseload import queries
+    from send_portal.caseload.queries import View
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database_url, "TESTING": True})
+    with app.app_context():
+        upgrade()
+        dialect = db.engine.dialect
+        today = date(2026, 12, 2)
+        params = {"professional_id": 2, "today": today, "cutoff": datetime(2025, 6, 2), "limit": 50, "offset": 0}
+        for backwards in (False, True):
+            statement = queries._page_statement(View.RECENT, 0, True, backwards, False).params(**params)
+            compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+            values = {name: value.isoformat(" ") if isinstance(value, (date, datetime)) else value
+                      for name, value in compiled.construct_params().items()}
+            with db.engine.begin() as conn:
+                if dialect.name == "sqlite":
+                    args = tuple(values[name] for name in compiled.positiontup)
+                    plan = " / ".join(row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", args))
+                    assert "ix_involvement_recent" in plan, plan
+                    assert "TEMP B-TREE" not in plan, plan
+                else:
+                    # An empty table: make the planner show whether the index can give the order.
+                    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+                    conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+                    plan = " / ".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {compiled}", values))
+                    assert "ix_involvement_recent" in plan, plan
+                    assert "Sort" not in plan, plan
+        db.session.remove()
+        db.engine.dispose()

@@ -271,7 +271,7 @@ def _count_statement(view: View, terms: int, may_see: bool):
     def build():
         if terms:
             return select(func.count()).select_from(CaseloadNameToken).where(_matches(view, terms - 1, may_see))
-        # Counting reads an involvement index alone (Recent: ix_involvement_recent).
+        # Counting reads an involvement index alone (Recent: the partial ix_involvement_recent).
         return select(func.count()).select_from(Involvement.__table__).where(_unfiltered_where(view, may_see))
 
     return _statement(("count", view, terms, may_see), build)
