@@ -11,6 +11,8 @@ from flask import Flask, url_for
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
+from .pagination import pagination, showing
+
 try:  # the authority's own (UK) time
     LOCAL_ZONE: ZoneInfo | None = ZoneInfo("Europe/London")
 except ZoneInfoNotFoundError:  # pragma: no cover - a machine without tzdata
@@ -87,8 +89,6 @@ def optional_url(endpoint: str, **values) -> str | None:
 
 
 def register(app: Flask) -> None:
-    from .pagination import pagination, showing
-
     app.jinja_env.filters.update(long_date=long_date, local_time=local_time, admin_time=admin_time)
     app.jinja_env.globals.update(
         case_status_tag=case_status_tag, optional_url=optional_url, pagination=pagination, showing=showing,

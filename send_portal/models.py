@@ -210,6 +210,10 @@ class InvolvementStatus(str, enum.Enum):
     DECLINED = "declined"
 
 
+# ix_involvement_recent's WHERE, the same on both engines (migration 0007).
+_LIVE_UNHIDDEN = text("deleted_at IS NULL AND hidden_at IS NULL")
+
+
 class Involvement(db.Model):
     """A professional's involvement with a child."""
 
@@ -246,8 +250,7 @@ class Involvement(db.Model):
         Index(
             "ix_involvement_recent", "professional_id", "last_activity_at", "person_id", "id", "status",
             "deleted_at", "hidden_at",
-            sqlite_where=text("deleted_at IS NULL AND hidden_at IS NULL"),
-            postgresql_where=text("deleted_at IS NULL AND hidden_at IS NULL"),
+            sqlite_where=_LIVE_UNHIDDEN, postgresql_where=_LIVE_UNHIDDEN,
         ),
     )
 
