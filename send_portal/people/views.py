@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from .. import audit
 from ..addresses import format_postcode, normalise_postcode, provider_for
 from ..caseload import queries
 from ..display import optional_url
 from ..extensions import db
-from ..models import Involvement, InvolvementStatus, Person
+from ..models import Involvement, InvolvementStatus, Person, User
 from ..names import sort_key
 from ..portal import professional_required
 from .forms import AddPersonForm, EditPersonForm, ManualAddressForm
+from .models import PersonDraft, current_draft, discard_draft, save_draft
 from .timeline import ehc_timeline
 
 bp = Blueprint("people", __name__, url_prefix="/send")
-
-DRAFT_KEY = "add_person"
 
 
 def _live_involvement_or_404(person_id: int) -> Involvement:
@@ -68,14 +68,14 @@ def _duplicate(given: str, family: str, dob: date, upn: str | None) -> Involveme
 @professional_required
 def add_person():
     form = AddPersonForm()
-    draft = session.get(DRAFT_KEY)
-    if request.method == "GET" and draft and request.args.get("change"):
-        form.given_name.data = draft["given_name"]
-        form.family_name.data = draft["family_name"]
-        form.set_date_of_birth(date.fromisoformat(draft["date_of_birth"]))
-        form.gender.data = draft["gender"]
-        form.upn.data = draft.get("upn")
-        form.postcode.data = format_postcode(draft["postcode_key"])
+    draft = current_draft(current_user.id) if request.method == "GET" and request.args.get("change") else None
+    if draft is not None:
+        form.given_name.data = draft.given_name
+        form.family_name.data = draft.family_name
+        form.set_date_of_birth(draft.date_of_birth)
+        form.gender.data = draft.gender
+        form.upn.data = draft.upn
+        form.postcode.data = format_postcode(draft.postcode_key)
     errors, duplicate = [], None
     if request.method == "POST":
         valid = form.validate()
@@ -84,14 +84,16 @@ def add_person():
         if valid and not dob_problem:
             duplicate = _duplicate(form.given_name.data, form.family_name.data, form.date_of_birth, form.upn.data or None)
             if duplicate is None:
-                session[DRAFT_KEY] = {
-                    "given_name": form.given_name.data,
-                    "family_name": form.family_name.data,
-                    "date_of_birth": form.date_of_birth.isoformat(),
-                    "gender": form.gender.data,
-                    "upn": form.upn.data or None,
-                    "postcode_key": normalise_postcode(form.postcode.data),
-                }
+                save_draft(
+                    current_user.id,
+                    given_name=form.given_name.data,
+                    family_name=form.family_name.data,
+                    date_of_birth=form.date_of_birth,
+                    gender=form.gender.data,
+                    upn=form.upn.data or None,
+                    postcode_key=normalise_postcode(form.postcode.data),
+                )
+                db.session.commit()
                 return redirect(url_for("people.address_details"), 303)
         errors = _errors(form)
         # The date error sits in its page position, after the names.
@@ -104,11 +106,8 @@ def add_person():
     return render_template("people/add_person.html", form=form, errors=errors, duplicate=duplicate), status
 
 
-def _draft_or_restart():
-    draft = session.get(DRAFT_KEY)
-    if not draft:
-        return None
-    return draft
+def _draft_or_restart() -> PersonDraft | None:
+    return current_draft(current_user.id)
 
 
 @bp.route("/add-person/address", methods=["GET", "POST"])
@@ -118,7 +117,7 @@ def address_details():
     if draft is None:
         return redirect(url_for("people.add_person"))
     provider = provider_for()
-    result = provider.lookup(draft["postcode_key"])
+    result = provider.lookup(draft.postcode_key)
     errors = []
     if request.method == "POST":
         uprn = request.form.get("uprn", "")
@@ -130,7 +129,7 @@ def address_details():
     return render_template(
         "people/address_details.html",
         draft=draft,
-        postcode=format_postcode(draft["postcode_key"]),
+        postcode=format_postcode(draft.postcode_key),
         result=result,
         errors=errors,
     ), (400 if errors else 200)
@@ -144,24 +143,36 @@ def manual_address():
         return redirect(url_for("people.add_person"))
     form = ManualAddressForm()
     if request.method == "GET":
-        form.postcode.data = format_postcode(draft["postcode_key"])
+        form.postcode.data = format_postcode(draft.postcode_key)
     elif form.validate():
         return _save_child(draft, form.address_line_1.data, form.address_line_2.data or "", form.town.data, form.postcode.data, None)
     errors = _errors(form)
     return render_template("people/manual_address.html", form=form, errors=errors, draft=draft), (400 if errors else 200)
 
 
-def _save_child(draft: dict, line_1: str, line_2: str, town: str, postcode: str, uprn: str | None):
-    """Save Child: a new involvement awaiting the LA's authentication."""
-    dob = date.fromisoformat(draft["date_of_birth"])
-    duplicate = _duplicate(draft["given_name"], draft["family_name"], dob, draft.get("upn"))
+def _save_child(draft: PersonDraft, line_1: str, line_2: str, town: str, postcode: str, uprn: str | None):
+    """Save Child: a new involvement awaiting the LA's authentication.
+
+    One Save Child at a time for each professional: their user row is locked
+    (FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises
+    writers) before the duplicate check, so two posts at once, a double click
+    or two tabs, cannot both find no duplicate and both add the child."""
+    db.session.execute(select(User.id).where(User.id == current_user.id).with_for_update())
+    still_there = db.session.execute(
+        select(PersonDraft.professional_id).where(PersonDraft.professional_id == current_user.id)
+    ).scalar_one_or_none()
+    if still_there is None:  # saved a moment ago by another post: show the list it went to
+        db.session.rollback()
+        return redirect(url_for("caseload.select_person"), 303)
+    duplicate = _duplicate(draft.given_name, draft.family_name, draft.date_of_birth, draft.upn)
     if duplicate is not None:
-        session.pop(DRAFT_KEY, None)
+        discard_draft(current_user.id)
+        db.session.commit()
         return redirect(url_for("people.child", person_id=duplicate.person_id), 303)
     person = Person(
-        date_of_birth=dob,
-        gender=draft["gender"],
-        upn=draft.get("upn"),
+        date_of_birth=draft.date_of_birth,
+        gender=draft.gender,
+        upn=draft.upn,
         address_line_1=line_1,
         address_line_2=line_2 or None,
         town=town,
@@ -170,7 +181,7 @@ def _save_child(draft: dict, line_1: str, line_2: str, town: str, postcode: str,
         case_status="No open case",
         added_by_professional=True,
     )
-    person.set_names(draft["given_name"], draft["family_name"])
+    person.set_names(draft.given_name, draft.family_name)
     db.session.add(person)
     db.session.flush()
     db.session.add(
@@ -183,8 +194,8 @@ def _save_child(draft: dict, line_1: str, line_2: str, town: str, postcode: str,
     )
     queries.record_activity(person, "Added by a professional", current_user)
     audit.record(audit.PERSON_ADDED, changed_by=current_user, person=person, professional=current_user)
+    discard_draft(current_user.id)
     db.session.commit()
-    session.pop(DRAFT_KEY, None)
     return redirect(
         optional_url("forms.child_forms", person_id=person.id, added=1) or url_for("people.child", person_id=person.id), 303
     )
