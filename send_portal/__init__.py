@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
+from . import assets
 from .config import load_config
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .htmx import is_htmx
@@ -73,6 +74,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     register_cli(app)
 
     _register_security(app)
+    assets.register(app)
     _register_errors(app)
     _register_template_globals(app)
     _register_request_log(app)
@@ -246,6 +248,15 @@ def _register_errors(app: Flask) -> None:
             429,
             "Too many attempts",
             "You have tried to sign in too many times. Wait a few minutes, then try again.",
+        )
+
+    @app.errorhandler(413)
+    def too_large(error):  # noqa: ARG001
+        db.session.rollback()
+        return error_page(
+            413,
+            "What you sent is too large",
+            "Nothing was saved. Go back and send less: a shorter text, or fewer people at a time.",
         )
 
     @app.errorhandler(500)

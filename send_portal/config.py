@@ -34,11 +34,21 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute;50 per hour")
 
+    # 0 where a proxy in front compresses responses already (send_portal/assets.py).
+    COMPRESS_RESPONSES = os.environ.get("COMPRESS_RESPONSES", "1") != "0"
+
     # Set when a load balancer terminates TLS in front of the app servers.
     TRUST_PROXY = os.environ.get("TRUST_PROXY", "0") == "1"
 
     # A hash method name, not a password.
     PASSWORD_HASH_METHOD = "scrypt"  # nosec B105
+    # No request may be larger than this unless its view raises the limit for
+    # itself (a SEND form page with a file question, a message with a file).
+    # The proxy in front needs a limit at least as large as the biggest upload
+    # a form allows (DEPLOY.md).
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    # Hide, Unhide and Delete post up to 1,000 people with their list's fields.
+    MAX_FORM_PARTS = 1100
     PAGE_SIZE = 50
     RECENT_MONTHS = 18
 
