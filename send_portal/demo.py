@@ -51,12 +51,14 @@ def demo_rows(today: date) -> list[PersonRow]:
     # Repeatable demo data, not security.
     rng = random.Random(2026)  # nosec B311
     rows = []
-    for n in range(1, 141):
+    # The SENCo's Active list holds over 100 children (README): 120 people
+    # of theirs, less those ended and the 4 hidden below.
+    for n in range(1, 151):
         given, family = rng.choice(GIVEN), rng.choice(FAMILY)
         dob = today - timedelta(days=rng.randint(3 * 365, 18 * 365))
         gender = rng.choice(["Female", "Male", "Not known", "Not specified"])
         status = rng.choice(CASE_STATUSES)
-        email = "senco@demo-la.example" if n <= 120 else "ep@demo-la.example"
+        email = "senco@demo-la.example" if n <= 130 else "ep@demo-la.example"
         if 100 < n <= 110:
             email = "ep@demo-la.example"
         start = today - timedelta(days=rng.randint(30, 6 * 365))
