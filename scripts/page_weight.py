@@ -44,6 +44,7 @@ def measure() -> list[tuple[str, int, int]]:
         text = html.decode()
         assets = re.findall(r'<link rel="stylesheet" href="([^"]+)"', text) + re.findall(r'<script src="([^"]+)"', text)
         for url in assets:
+            url = url.split("?")[0]  # the digest that versions it
             data = (ROOT / url.lstrip("/")).read_bytes()
             rows.append((url, len(data), gz(data)))
         with app.app_context():
