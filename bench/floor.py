@@ -254,10 +254,11 @@ def render_rows(view: str, query: str, total: int, page: int, rows, message: str
         parts.append('<form method="post"><table><caption>People</caption><tbody>')
         for pid, given, family, dob, status, last_activity in rows:
             name = esc(f"{given} {family}")
+            born = f"{dob:%-d %B %Y}"
             parts.append(
-                f'<tr><td><input type="checkbox" name="person_id" value="{pid}" aria-label="Select {name}"></td>'
+                f'<tr><td><input type="checkbox" name="person_id" value="{pid}" aria-label="Select {name}, born {born}"></td>'
                 f'<th scope="row"><a href="/send/people/{pid}">{name}</a></th>'
-                f"<td>{dob:%-d %B %Y}</td><td>{esc(status)}</td>"
+                f"<td>{born}</td><td>{esc(status)}</td>"
                 + (f"<td>{last_activity:%-d %B %Y}</td>" if view == "recent" and last_activity else "")
                 + "</tr>"
             )

@@ -59,9 +59,15 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = "Sign in to continue."
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
+    # Off: Flask-Login's "strong" mode only ever acted as "basic" here (it
+    # ends a session whose address or browser changed only when the session
+    # is not permanent, and ours are), and it read X-Forwarded-For even
+    # without a proxy. Sessions are ended on the server instead
+    # (send_portal/auth/user_sessions.py): at sign-out, from another device,
+    # by an administrator and on deactivation.
+    login_manager.session_protection = None
 
-    from . import admin, auth, caseload, forms, messages, people, portal
+    from . import admin, auth, caseload, forms, messages, notifications, people, portal, timeout
     from .cli import register_cli
 
     app.register_blueprint(auth.bp)
@@ -71,6 +77,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(forms.bp)
     app.register_blueprint(messages.bp)
+    app.register_blueprint(timeout.bp)
+    from . import clock
+
+    app.register_blueprint(clock.bp)
+    app.register_blueprint(notifications.bp)
     register_cli(app)
 
     _register_security(app)
@@ -203,6 +214,11 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error):
         app.logger.info("CSRF rejected: %s", error.description)
+        from .timeout import keep_answers_sent_after_time_out
+
+        kept = keep_answers_sent_after_time_out()  # a SEND form page sent after the session ended
+        if kept is not None:
+            return kept
         if is_htmx():
             from urllib.parse import urlsplit
 
@@ -244,10 +260,17 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many(error):  # noqa: ARG001
+        # Flask-Limiter's refusals (registration); it adds Retry-After itself.
+        import math
+        import time
+
+        limit = limiter.current_limit
+        # As Flask-Limiter works out its Retry-After.
+        minutes = max(1, math.ceil(int(limit.reset_at - time.time()) / 60)) if limit else 1
         return error_page(
             429,
             "Too many attempts",
-            "You have tried to sign in too many times. Wait a few minutes, then try again.",
+            f"There have been too many attempts from your network. Wait {minutes} minute{'' if minutes == 1 else 's'}, then try again.",
         )
 
     @app.errorhandler(413)

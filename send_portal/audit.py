@@ -13,6 +13,8 @@ UNHIDE = "Person unhidden by professional"
 SIGN_IN = "Signed in"
 SIGN_IN_FAILED = "Sign-in failed"
 SIGN_OUT = "Signed out"
+SIGNED_OUT_OTHER_DEVICES = "Signed out of other devices"
+SESSIONS_ENDED_BY_ADMIN = "All sessions ended by LA"
 IMPORT_PEOPLE = "People imported"
 USER_CREATED = "User created"
 PERSON_ADDED = "Person added by professional (awaiting authentication)"
@@ -98,3 +100,17 @@ FORM_SUBMITTED = "Form submitted"
 FORM_ACCEPTED = "Form accepted by LA"
 FORM_REJECTED = "Form rejected by LA"
 FORM_REQUESTED = "Form requested by LA"
+
+# Two-factor sign-in (send_portal/auth/two_factor.py). Entries name what
+# happened, never a key or a code.
+SECOND_FACTOR_FAILED = "Second factor failed"
+RECOVERY_CODE_USED = "Recovery code used"
+TWO_FACTOR_SET_UP = "Two-factor set up"
+TWO_FACTOR_TURNED_OFF = "Two-factor turned off"
+RECOVERY_CODES_REPLACED = "New recovery codes made"
+TWO_FACTOR_RESET = "Two-factor reset by LA"
+
+# Forgotten password (send_portal/auth/password_reset.py): never the token,
+# never a password, never the address typed.
+PASSWORD_RESET_REQUESTED = "Password reset requested"
+PASSWORD_RESET = "Password reset"

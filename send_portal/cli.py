@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from . import audit
 from .addresses.postcodes import format_postcode, normalise_postcode
 from .auth.passwords import hash_password
+from .caseload.queries import LIVE_STATUSES
 from .extensions import db
 from .models import (
     CASE_STATUSES,
@@ -48,6 +49,12 @@ PEOPLE_HEADER = [
 ]
 GENDER_CODES = {"f": "Female", "m": "Male", "u": "Not known"}
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+NAME_MAX = 100  # User and Person given_name and family_name
+ORGANISATION_MAX = 200
+# Control characters (C0, DEL, C1) and the line and paragraph separators:
+# every field read here is a single line of text, and PostgreSQL refuses NUL.
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+CONTROL_MESSAGE = "contains a control character (such as NUL, a tab or a line break); remove it"
 POSTCODE_RE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
 
 
@@ -70,10 +77,16 @@ def init_db():
 
 
 def _split_name(name: str) -> tuple[str, str]:
+    if CONTROL_RE.search(name):
+        raise click.BadParameter("the name " + CONTROL_MESSAGE, param_hint="--name")
     parts = name.strip().split()
     if len(parts) < 2:
         raise click.BadParameter('give the name as "Given Family"', param_hint="--name")
-    return " ".join(parts[:-1]), parts[-1]
+    given, family = " ".join(parts[:-1]), parts[-1]
+    for part, what in ((given, "given name"), (family, "family name")):
+        if len(part) > NAME_MAX:
+            raise click.BadParameter(f"the {what} must be {NAME_MAX} characters or fewer", param_hint="--name")
+    return given, family
 
 
 @click.command("create-user")
@@ -86,9 +99,15 @@ def _split_name(name: str) -> tuple[str, str]:
 def create_user(email, name, role, professional_type, organisation):
     """Create a user. The password comes from SEND_PORTAL_PASSWORD or a hidden prompt."""
     email = email.strip().lower()
-    if not EMAIL_RE.match(email) or len(email) > 254:
+    if not EMAIL_RE.match(email) or len(email) > 254 or CONTROL_RE.search(email):
         raise click.BadParameter("enter an email address like name@example.org", param_hint="--email")
     given, family = _split_name(name)
+    if organisation is not None:
+        organisation = organisation.strip() or None
+    if organisation and CONTROL_RE.search(organisation):
+        raise click.BadParameter("the organisation " + CONTROL_MESSAGE, param_hint="--organisation")
+    if organisation and len(organisation) > ORGANISATION_MAX:
+        raise click.BadParameter(f"the organisation must be {ORGANISATION_MAX} characters or fewer", param_hint="--organisation")
     if role == "professional" and not professional_type:
         raise click.BadParameter("a professional needs a professional type", param_hint="--professional-type")
     if db.session.scalar(select(User).where(func.lower(User.email) == email)):
@@ -155,6 +174,20 @@ def _parse_date(value: str, column: str, line: int, errors: list[str], required:
         return None
 
 
+def _records(reader):
+    """(line, values) for each record after the header: the line is the
+    file's line the record starts on (a quoted field may hold a line break,
+    which the checks then refuse, so the number points at it)."""
+    end = reader.line_num
+    for values in reader:
+        yield end + 1, values
+        end = reader.line_num
+
+
+def _control_character_errors(header: list[str], values: list[str], line: int) -> list[str]:
+    return [f"line {line}: {column} {CONTROL_MESSAGE}" for column, value in zip(header, values) if CONTROL_RE.search(value)]
+
+
 def _canonical(value: str, allowed: list[str]) -> str | None:
     folded = value.strip().casefold()
     for option in allowed:
@@ -183,11 +216,15 @@ def read_people_csv(path: str, professionals: dict[str, int]) -> ImportReport:
             report.errors.append("line 1: the header must be exactly " + ",".join(PEOPLE_HEADER))
             return report
         try:
-            for line, values in enumerate(reader, start=2):
+            for line, values in _records(reader):
                 if not any(v.strip() for v in values):
                     continue
                 if len(values) != len(PEOPLE_HEADER):
                     report.errors.append(f"line {line}: expected {len(PEOPLE_HEADER)} columns, found {len(values)}")
+                    continue
+                control = _control_character_errors(PEOPLE_HEADER, values, line)
+                if control:
+                    report.errors.extend(control)
                     continue
                 raw = dict(zip(PEOPLE_HEADER, (v.strip() for v in values)))
                 errors: list[str] = []
@@ -238,9 +275,33 @@ def read_people_csv(path: str, professionals: dict[str, int]) -> ImportReport:
     return report
 
 
-def apply_people(rows: list[PersonRow], professionals: dict[str, int], progress=None) -> tuple[int, int]:
-    """Write validated rows in the current transaction. Returns (created, updated)."""
-    created = updated = 0
+@dataclass
+class ImportOutcome:
+    created: int = 0
+    updated: int = 0
+    reauthenticated: int = 0
+    # "line N: skipped: why", for each row not imported (see apply_people).
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return self.created + self.updated
+
+
+def apply_people(
+    rows: list[PersonRow], professionals: dict[str, int], progress=None,
+    reauthenticate: bool = False, source: str = "import-people",
+) -> ImportOutcome:
+    """Write validated rows in the current transaction.
+
+    An import never gives a child back to a professional who lost them: where
+    the row's professional has no live involvement with the child but had one
+    that was deleted (their Delete Person), unauthenticated by the LA or
+    declined, the row is skipped (nothing of it is written) and reported. With
+    reauthenticate, that involvement is re-authenticated as the LA admin
+    area's Re-authenticate does it (admin.queries.reauthenticate: one audit
+    entry per child, by the system account) and the row imported."""
+    outcome = ImportOutcome()
     chunk = 500
     for start in range(0, len(rows), chunk):
         batch = rows[start:start + chunk]
@@ -248,14 +309,36 @@ def apply_people(rows: list[PersonRow], professionals: dict[str, int], progress=
             p.la_reference: p
             for p in db.session.scalars(select(Person).where(Person.la_reference.in_([r.la_reference for r in batch])))
         }
+        involvements: dict[tuple[int, int], list[Involvement]] = {}
+        if existing:
+            for involvement in db.session.scalars(
+                select(Involvement)
+                .where(Involvement.person_id.in_([p.id for p in existing.values()]))
+                .order_by(Involvement.id)
+            ):
+                involvements.setdefault((involvement.person_id, involvement.professional_id), []).append(involvement)
         for row in batch:
             person = existing.get(row.la_reference)
+            involvement = None
+            if person is not None and row.professional_email:
+                professional_id = professionals[row.professional_email]
+                earlier = involvements.get((person.id, professional_id), [])
+                live = [i for i in earlier if i.deleted_at is None and i.status in LIVE_STATUSES]
+                if live:
+                    involvement = live[-1]
+                elif earlier:
+                    involvement = earlier[-1]  # the latest: deleted, unauthenticated or declined
+                    problem = _give_back(involvement, row, reauthenticate, source)
+                    if problem:
+                        outcome.skipped.append(f"line {row.line}: skipped: {problem}")
+                        continue
+                    outcome.reauthenticated += 1
             if person is None:
                 person = Person(la_reference=row.la_reference)
                 db.session.add(person)
-                created += 1
+                outcome.created += 1
             else:
-                updated += 1
+                outcome.updated += 1
             person.set_names(row.given_name, row.family_name)
             person.date_of_birth = row.date_of_birth
             person.gender = row.gender
@@ -270,20 +353,40 @@ def apply_people(rows: list[PersonRow], professionals: dict[str, int], progress=
             ):
                 db.session.add(Activity(person_id=person.id, occurred_at=person.last_activity_at, description="Activity recorded before import"))
             if row.professional_email:
-                _import_involvement(person, professionals[row.professional_email], row)
+                _import_involvement(person, professionals[row.professional_email], row, involvement)
         db.session.flush()
         if progress is not None:
             progress.update(len(batch))
-    return created, updated
+    return outcome
 
 
-def _import_involvement(person: Person, professional_id: int, row: PersonRow) -> None:
-    involvement = db.session.scalar(
-        select(Involvement)
-        .where(Involvement.person_id == person.id, Involvement.professional_id == professional_id, Involvement.deleted_at.is_(None))
-        .order_by(Involvement.id.desc())
-        .limit(1)
-    )
+def _give_back(involvement: Involvement, row: PersonRow, reauthenticate: bool, source: str) -> str | None:
+    """Re-authenticate an involvement the professional lost, if asked to;
+    otherwise, or if it cannot be, say why the row is skipped."""
+    from .admin.queries import Conflict, reauthenticate as reauthenticate_involvement
+
+    if not reauthenticate:
+        professional, person = involvement.professional, involvement.person
+        who = f"{professional.full_name} <{professional.email}>"
+        child = f"{person.full_name} ({person.la_reference})"
+        if involvement.deleted_at is not None:
+            why = f"{who} deleted {child} from their caseload on {involvement.deleted_at:%-d %B %Y}"
+        elif involvement.status == InvolvementStatus.DECLINED.value:
+            why = f"the LA declined the request of {who} for {child}"
+        else:
+            why = f"the LA unauthenticated {who} from {child}"
+        return f"{why}. An import does not give a child back; run import-people with --reauthenticate to re-authenticate them"
+    try:
+        reauthenticate_involvement(None, involvement, declined_too=True, note=f"by {source} (line {row.line})")
+    except Conflict as problem:
+        return str(problem)
+    return None
+
+
+def _import_involvement(person: Person, professional_id: int, row: PersonRow, involvement: Involvement | None) -> None:
+    """The row's professional's involvement with the child: the live one (or
+    the one just re-authenticated), else a new one; authenticated, with the
+    row's dates."""
     if involvement is None:
         involvement = Involvement(person_id=person.id, professional_id=professional_id)
         db.session.add(involvement)
@@ -305,8 +408,20 @@ def professional_emails() -> dict[str, int]:
 @click.command("import-people")
 @with_appcontext
 @click.argument("csv_file", type=click.Path(dir_okay=False))
-def import_people(csv_file):
-    """Import the authority's people and involvements from CSV (all or nothing)."""
+@click.option(
+    "--reauthenticate",
+    is_flag=True,
+    help="Re-authenticate a row's professional for the child where they had been deleted, unauthenticated "
+    "or declined (one audit entry per child). Without it those rows are listed and skipped, and the rest imported.",
+)
+def import_people(csv_file, reauthenticate):
+    """Import the authority's people and involvements from CSV.
+
+    All or nothing: a bad row stops the whole import, and every bad row is
+    listed. A row whose professional had the child taken away (they deleted
+    the child, or the LA unauthenticated or declined them) is not a bad row:
+    without --reauthenticate it is skipped, listed with its line and why,
+    and the rest of the file is imported (exit status 0)."""
     professionals = professional_emails()
     report = read_people_csv(csv_file, professionals)
     if report.errors:
@@ -316,16 +431,30 @@ def import_people(csv_file):
             click.echo(f"... and {len(report.errors) - 200} more problems", err=True)
         click.echo("Nothing was imported. Correct the file and run the import again.", err=True)
         sys.exit(1)
+    name = os.path.basename(csv_file)
     try:
         with click.progressbar(length=len(report.rows), label="Importing people", file=sys.stderr) as bar:
-            created, updated = apply_people(report.rows, professionals, bar)
-        audit.record(audit.IMPORT_PEOPLE, details=f"{os.path.basename(csv_file)}: {created} created, {updated} updated")
+            outcome = apply_people(report.rows, professionals, bar, reauthenticate=reauthenticate, source=f"import-people from {name}")
+        details = f"{name}: {outcome.created} created, {outcome.updated} updated"
+        if outcome.reauthenticated:
+            details += f", {outcome.reauthenticated} re-authenticated"
+        if outcome.skipped:
+            details += f", {len(outcome.skipped)} skipped"
+        audit.record(audit.IMPORT_PEOPLE, details=details)
         db.session.commit()
     except Exception:
         db.session.rollback()
         click.echo("The import failed and nothing was imported.", err=True)
         raise
-    click.echo(f"Imported {len(report.rows)} people: {created} created, {updated} updated.")
+    for line in outcome.skipped:
+        click.echo(line, err=True)
+    summary = f"Imported {outcome.imported} {'person' if outcome.imported == 1 else 'people'}: {outcome.created} created, {outcome.updated} updated."
+    if outcome.reauthenticated:
+        summary += f" {outcome.reauthenticated} re-authenticated."
+    if outcome.skipped:
+        n = len(outcome.skipped)
+        summary += f" {n} {'row' if n == 1 else 'rows'} skipped (listed above)."
+    click.echo(summary)
 
 
 @click.command("demo-data")
@@ -357,11 +486,15 @@ def read_addresses_csv(path: str) -> tuple[list[dict], list[str]]:
             header = next(reader, None)
             if header is None or [h.strip().lower() for h in header] != ADDRESS_HEADER:
                 return [], ["line 1: the header must be exactly " + ",".join(ADDRESS_HEADER)]
-            for line, values in enumerate(reader, start=2):
+            for line, values in _records(reader):
                 if not any(v.strip() for v in values):
                     continue
                 if len(values) != len(ADDRESS_HEADER):
                     errors.append(f"line {line}: expected {len(ADDRESS_HEADER)} columns, found {len(values)}")
+                    continue
+                control = _control_character_errors(ADDRESS_HEADER, values, line)
+                if control:
+                    errors.extend(control)
                     continue
                 raw = dict(zip(ADDRESS_HEADER, (v.strip() for v in values)))
                 row_errors = []

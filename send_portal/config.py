@@ -25,14 +25,51 @@ class Config:
     SESSION_COOKIE_NAME = "send_portal_session"
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=int(os.environ.get("SESSION_MINUTES", "30")))
     SESSION_REFRESH_EACH_REQUEST = True  # an idle timeout, not a fixed one
+    # The timeout dialog opens this long before the idle time-out ends, and a
+    # form page is saved as a draft this long before it (send_portal/timeout.py).
+    SESSION_TIMEOUT_WARNING_SECONDS = 120
+    SESSION_TIMEOUT_SAVE_SECONDS = 10
     REMEMBER_COOKIE_DURATION = timedelta(seconds=0)
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     WTF_CSRF_SSL_STRICT = True
 
+    # Flask-Limiter's storage: it limits registration only (sign-in failures
+    # are counted in the database, send_portal/auth/limits.py).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Failed sign-ins allowed from one address (and registrations from one address).
     SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute;50 per hour")
+    # Failed sign-ins allowed for one account, from wherever they come.
+    SIGN_IN_ACCOUNT_RATE_LIMIT = os.environ.get("SIGN_IN_ACCOUNT_RATE_LIMIT", SIGN_IN_RATE_LIMIT)
+
+    # Who must sign in with a security code as well as a password:
+    # "admins", "everyone" or "nobody" (send_portal/auth/two_factor.py).
+    TWO_FACTOR_REQUIRED = os.environ.get("TWO_FACTOR_REQUIRED", "admins")
+
+    # Password reset requests (send_portal/auth/password_reset.py), counted in
+    # the database like failed sign-ins: from one address, and for one email typed.
+    PASSWORD_RESET_RATE_LIMIT = os.environ.get("PASSWORD_RESET_RATE_LIMIT", "10 per hour")
+    PASSWORD_RESET_ACCOUNT_RATE_LIMIT = os.environ.get("PASSWORD_RESET_ACCOUNT_RATE_LIMIT", "3 per hour")
+
+    # Email (send_portal/mail): written to the outbox with the change that
+    # causes it, delivered by `flask --app app send-emails`.
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = os.environ.get("SMTP_PORT", "")  # default 587, or 465 with SMTP_SSL
+    SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "1") == "1"
+    SMTP_SSL = os.environ.get("SMTP_SSL", "0") == "1"
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_TIMEOUT = 30
+    MAIL_FROM = os.environ.get("MAIL_FROM") or LA_CONTACT_EMAIL
+    MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "10"))
+    MAIL_RETRY_MAX_MINUTES = 60
+    MAIL_BATCH_SIZE = 50
+    MAIL_CLAIM_SECONDS = 300  # a sender that dies mid-batch holds its rows this long
+    # The address people use to reach the portal, for the links in emails
+    # (never taken from a request's Host header). Unset: the emails say
+    # "Sign in to the SEND Professional Portal" instead of linking.
+    PORTAL_URL = os.environ.get("PORTAL_URL", "").rstrip("/")
 
     # 0 where a proxy in front compresses responses already (send_portal/assets.py).
     COMPRESS_RESPONSES = os.environ.get("COMPRESS_RESPONSES", "1") != "0"
@@ -64,6 +101,12 @@ class TestingConfig(DevelopmentConfig):
     # Tests only: fast hashes keep the suite quick.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # nosec B105
     SIGN_IN_RATE_LIMIT = "1000 per minute"
+    SIGN_IN_ACCOUNT_RATE_LIMIT = "1000 per minute"
+    PASSWORD_RESET_RATE_LIMIT = "1000 per minute"
+    PASSWORD_RESET_ACCOUNT_RATE_LIMIT = "1000 per minute"
+    # The suite signs admins in with a password alone; tests/test_two_factor.py
+    # sets the other modes itself.
+    TWO_FACTOR_REQUIRED = "nobody"
 
 
 CONFIGS = {

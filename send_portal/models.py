@@ -6,6 +6,7 @@ from datetime import date, datetime, timezone
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -84,6 +85,14 @@ class User(UserMixin, db.Model):
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     is_deactivated: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # "Send me an email when something needs my attention" (Your account).
+    email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # Two-factor sign-in (send_portal/auth/two_factor.py): the authenticator
+    # app's key, encrypted; when it was set up; the last time step whose code
+    # was accepted (a code is refused a second time).
+    two_factor_secret: Mapped[str | None] = mapped_column(String(255))
+    two_factor_enabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    two_factor_last_step: Mapped[int | None] = mapped_column(BigInteger)
 
     @property
     def full_name(self) -> str:
@@ -119,6 +128,10 @@ class User(UserMixin, db.Model):
         return PROFESSIONAL_TYPES.get(self.professional_type or "", "")
 
 
+# The statutory clock's open cases (migration 0011).
+_CLOCK_OPEN = text("clock_due_on IS NOT NULL")
+
+
 class Person(db.Model):
     """The authority's record of a child or young person."""
 
@@ -147,6 +160,15 @@ class Person(db.Model):
     draft_plan_on: Mapped[date | None] = mapped_column(Date)
     final_plan_on: Mapped[date | None] = mapped_column(Date)
     next_review_on: Mapped[date | None] = mapped_column(Date)
+    # SEN2 (migration 0011): the outcome of the request, 'assess' or
+    # 'not_assess' (its date is assessment_decision_on), and the 20-week
+    # exception code (send_portal/clock/deadlines.py EXCEPTION_REASONS).
+    assessment_outcome: Mapped[str | None] = mapped_column(String(20))
+    twenty_week_exception_reason: Mapped[str | None] = mapped_column(String(20))
+    # The statutory clock's stage and next deadline, worked out from the dates
+    # above on every write (send_portal/clock/__init__.py); NULL unless open.
+    clock_stage: Mapped[str | None] = mapped_column(String(20))
+    clock_due_on: Mapped[date | None] = mapped_column(Date)
     # Latest recorded activity (what "Recent (18 months)" reads); kept in step
     # with the Activity rows so Recent needs no aggregate per request.
     last_activity_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
@@ -156,6 +178,18 @@ class Person(db.Model):
 
     name_tokens: Mapped[list["PersonNameToken"]] = relationship(
         back_populates="person", cascade="all, delete-orphan"
+    )
+
+    # The statutory clock's partial indexes (migration 0011).
+    __table_args__ = (
+        Index("ix_person_clock", "clock_due_on", "id",
+              sqlite_where=_CLOCK_OPEN, postgresql_where=_CLOCK_OPEN),
+        Index("ix_person_clock_stage", "clock_stage", "clock_due_on", "id", "request_received_on",
+              sqlite_where=_CLOCK_OPEN, postgresql_where=_CLOCK_OPEN),
+        Index("ix_person_final_plan_on", "final_plan_on", "request_received_on",
+              sqlite_where=text("final_plan_on IS NOT NULL"), postgresql_where=text("final_plan_on IS NOT NULL")),
+        Index("ix_person_request_received_on", "request_received_on",
+              sqlite_where=text("request_received_on IS NOT NULL"), postgresql_where=text("request_received_on IS NOT NULL")),
     )
 
     @property

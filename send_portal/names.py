@@ -3,6 +3,12 @@ query matches the start of any word of the given or family name."""
 import re
 import unicodedata
 
+# The length of person_name_token.token (and caseload_name_token.token).
+# Folding can lengthen a word ("ß" -> "ss", "ﬃ" -> "ffi"), so a name that
+# fits its column can fold to a longer word: tokens and typed terms are both
+# cut to this length, so a term still starts the token it was typed from.
+TOKEN_MAX = 100
+
 _WORD_SPLIT = re.compile(r"[^\w]+|_+")
 # Letters that do not decompose under NFKD but that people type without marks.
 _SPECIAL = str.maketrans({"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ł": "l", "ı": "i", "þ": "th"})
@@ -17,12 +23,17 @@ def fold(text: str) -> str:
 def name_tokens(name: str) -> list[str]:
     """Words of a name, folded: "Mary-Jane O'Brien" -> mary, jane, o, brien,
     and each hyphenated or apostrophed part also joined up (maryjane,
-    obrien), for people who type a name without its punctuation."""
-    tokens = [w for w in _WORD_SPLIT.split(fold(name)) if w]
-    for part in fold(name).split():
-        joined = "".join(w for w in _WORD_SPLIT.split(part) if w)
-        if joined and joined not in tokens:
-            tokens.append(joined)
+    obrien), for people who type a name without its punctuation. Each at
+    most TOKEN_MAX characters."""
+    folded = fold(name)
+    words = [w for w in _WORD_SPLIT.split(folded) if w]
+    for part in folded.split():
+        words.append("".join(w for w in _WORD_SPLIT.split(part) if w))
+    tokens = []
+    for word in words:
+        token = word[:TOKEN_MAX]
+        if token and token not in tokens:
+            tokens.append(token)
     return tokens[:20]
 
 
@@ -49,12 +60,15 @@ def shared_prefixes(tokens: list[str]) -> list[int]:
 
 
 def query_terms(query: str) -> list[str]:
-    """The words a person typed into the filter, folded; at most five, each
-    at most 50 characters, so a hostile query cannot make a huge statement."""
+    """The words a person typed into the filter, folded: at most five, each
+    cut to TOKEN_MAX characters as name_tokens cuts a name's words, so a
+    long word typed in full still finds its token and a hostile query
+    cannot make a huge statement."""
     words = []
     for word in (w for w in _WORD_SPLIT.split(fold(query[:200])) if w):
-        if word not in words:
-            words.append(word[:50])
+        term = word[:TOKEN_MAX]
+        if term not in words:
+            words.append(term)
     return words[:5]
 
 

@@ -114,7 +114,8 @@ def test_htmx_is_configured_for_the_csp(client_request):
     assert '"includeIndicatorStyles":false' in meta["content"]
     scripts = [s.get("src") for s in page.find_all("script")]
     assert all(scripts), "no inline scripts"
-    assert "/static/vendor/htmx-2.0.11.min.js" in scripts
+    # The address may carry a version for caching (?v=...): the file is what counts.
+    assert "/static/vendor/htmx-2.0.11.min.js" in [src.split("?")[0] for src in scripts]
 
 
 def test_session_cookie_is_httponly_and_lax(client_request, professional):
@@ -152,8 +153,12 @@ def test_sign_in_is_rate_limited(app, client_request, professional):
     ]
     assert statuses[:3] == [400, 400, 400]
     assert statuses[3:] == [429, 429]
-    page = client_request.parse(client_request.client.post("/sign-in", data={"email": professional.email, "password": PASSWORD, "csrf_token": token}))
+    response = client_request.client.post("/sign-in", data={"email": professional.email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 429, "the right password is refused while limited"
+    assert 0 < int(response.headers["Retry-After"]) <= 60
+    page = client_request.parse(response)
     assert "Too many attempts" in text(page.find("h1"))
+    assert "Wait 1 minute, then try again." in text(page.find("main"))
 
 
 def test_pages_for_errors_are_pages(client_request):
@@ -166,3 +171,42 @@ def test_accessibility_statement_is_linked_from_every_page(client_request):
     link = page.find("a", string="Accessibility statement")
     statement = client_request.get(link["href"])
     assert "Accessibility statement" in text(statement.find("h1"))
+
+
+def _all_audit_text() -> str:
+    """Every value of every audit entry, as one string."""
+    rows = db.session.execute(select(AuditEntry.__table__)).all()
+    return " ".join(str(value) for row in rows for value in row)
+
+
+def test_a_password_typed_into_the_email_box_is_not_recorded(client_request, professional):
+    token = client_request.csrf_token("/sign-in")
+    secret = "Tr0ub4dor&3 horse staple"
+    response = client_request.client.post("/sign-in", data={"email": secret, "password": "whatever", "csrf_token": token})
+    assert response.status_code == 400
+    [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "Sign-in failed")).all()
+    assert entry.details == "Unknown account"
+    assert entry.professional_id is None and entry.professional_portal_name is None
+    assert secret.lower() not in _all_audit_text().lower()
+    assert "whatever" not in _all_audit_text()
+
+
+def test_a_failed_sign_in_to_a_known_account_records_the_account_and_no_secret(client_request, professional):
+    token = client_request.csrf_token("/sign-in")
+    client_request.client.post(
+        "/sign-in", data={"email": f"  {professional.email.upper()} ", "password": "my wrong guess", "csrf_token": token}
+    )
+    [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "Sign-in failed")).all()
+    assert entry.details == f"Account: {professional.email}"
+    assert (entry.professional_id, entry.professional_portal_name) == (professional.id, professional.email)
+    assert "my wrong guess" not in _all_audit_text()
+
+
+def test_the_audit_log_shows_failed_sign_ins_without_what_was_typed(client_request, professional, admin):
+    token = client_request.csrf_token("/sign-in")
+    client_request.client.post("/sign-in", data={"email": "hunter2 is my password", "password": "x", "csrf_token": token})
+    client_request.sign_in(admin)
+    page = client_request.get("/admin/audit?action=Sign-in+failed")
+    main = text(page.find("main"))
+    assert "Unknown account" in main
+    assert "hunter2" not in main

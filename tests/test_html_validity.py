@@ -14,6 +14,7 @@ from send_portal.demo import DEMO_PASSWORD
 
 from .conftest import ClientRequest
 from .crawl import crawl, post_forms_empty
+from .test_notifications import add_notifications_and_due_forms
 
 ROOT = Path(__file__).resolve().parent.parent
 VNU = Path(os.environ.get("VNU_JAR", ROOT / ".cache/vnu/node_modules/vnu-jar/build/dist/vnu.jar"))
@@ -47,13 +48,15 @@ def test_every_reachable_page_is_valid_html(demo, client, email, tmp_path):
         token = request.csrf_token("/sign-in")
         assert client.post("/sign-in", data={"email": email, "password": DEMO_PASSWORD, "csrf_token": token}).status_code == 302
         starts = ["/home", "/send/select-person", "/send/select-person/hidden", "/send/select-person/recent",
-                  "/send/select-person?q=zzzz", "/send/add-person", "/admin/"] + starts
+                  "/send/select-person?q=zzzz", "/send/add-person", "/admin/", "/admin/clock?status=overdue",
+                  "/admin/clock/sen2?census-day=31&census-month=2&census-year=2026", "/notifications"] + starts
+        add_notifications_and_due_forms(email)  # the Due list and notifications, not empty
     pages = crawl(client, starts)
     assert len(pages) >= 3
     if email:
         pages += post_forms_empty(client, pages, request.csrf_token())
         # htmx partials, wrapped in a document so vnu can read them.
-        for url in ("/send/select-person?q=a", "/send/select-person/hidden"):
+        for url in ("/send/select-person?q=a", "/send/select-person/hidden", "/admin/clock?stage=request"):
             response = client.get(url, headers={"HX-Request": "true"})
             if response.status_code == 200:
                 pages.append((f"partial {url}", response))

@@ -59,7 +59,9 @@ class AuthenticateForm(FlaskForm):
     )
 
     def validate_record(self, field):
-        if field.data != "new" and not re.fullmatch(r"[0-9]{1,12}", field.data):
+        # Any number is a choice; one that names no record (too big to be a
+        # key, say) is refused by the view as not one of the authority's.
+        if field.data != "new" and not re.fullmatch(r"[0-9]{1,100}", field.data):
             raise ValidationError("Select the matching record, or confirm it is a new record")
 
     def validate_la_reference(self, field):
@@ -129,3 +131,32 @@ class TimelineForm(FlaskForm):
 for _attribute, _label in TIMELINE_DATES:
     for _part, _part_label in (("day", "Day"), ("month", "Month"), ("year", "Year")):
         setattr(TimelineForm, f"{_attribute}_{_part}", StringField(_part_label))
+
+
+# SEN2 fields on the timeline form (issue 15): the outcome of the request and
+# the 20-week exception reason; the lists live in send_portal/clock/deadlines.py.
+from ..clock.deadlines import ASSESSMENT_OUTCOMES, EXCEPTION_REASONS  # noqa: E402
+
+TimelineForm.assessment_outcome = RadioField(
+    "Outcome of the request", choices=[("", "Not decided yet"), *ASSESSMENT_OUTCOMES.items()],
+    default="", validate_choice=False,
+)
+TimelineForm.twenty_week_exception_reason = RadioField(
+    "20-week exception", choices=[("", "No exception"), *((code, f"{code}: {text}") for code, text in EXCEPTION_REASONS.items())],
+    default="", validate_choice=False,
+)
+
+
+def read_sen2_fields(form: TimelineForm, dates: dict) -> tuple[dict[str, str | None], list[tuple[str, str, str]]]:
+    """The outcome and exception chosen, and the problems as read_dates gives them."""
+    outcome = form.assessment_outcome.data or ""
+    reason = form.twenty_week_exception_reason.data or ""
+    problems = []
+    if outcome not in ("", *ASSESSMENT_OUTCOMES):
+        problems.append(("assessment_outcome", "assessment_outcome", "Choose an outcome of the request from the list"))
+    elif outcome and not dates.get("assessment_decision_on"):
+        problems.append(("assessment_outcome", "assessment_outcome",
+                         "Enter the date of the decision whether to assess, or choose Not decided yet"))
+    if reason not in ("", *EXCEPTION_REASONS):
+        problems.append(("twenty_week_exception_reason", "twenty_week_exception_reason", "Choose a 20-week exception from the list"))
+    return {"assessment_outcome": outcome or None, "twenty_week_exception_reason": reason or None}, problems

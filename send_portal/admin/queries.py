@@ -38,6 +38,7 @@ from ..models import (
     utcnow,
 )
 from ..names import fold, name_tokens, query_terms, sort_key
+from ..notifications import link_to, notify
 
 def name_filter_condition(query: str):
     """The Person filter's matching (caseload.queries), on a query of people:
@@ -194,6 +195,7 @@ def verify_professional(admin: User, professional: User) -> None:
         audit.VERIFIED, changed_by=admin, professional=professional,
         details="Previously rejected" if previous == Verification.REJECTED.value else None,
     )
+    notify(professional, "account_verified", link_to("caseload.select_person"))
 
 
 def reject_professional(admin: User, professional: User, reason: str) -> None:
@@ -430,6 +432,7 @@ def _authenticate(involvement: Involvement) -> None:
     involvement.status = InvolvementStatus.AUTHENTICATED.value
     involvement.authenticated_at = utcnow()
     involvement.decline_reason = None
+    notify(involvement.professional_id, "involvement_authenticated", link_to("people.child", person_id=involvement.person_id))
 
 
 def _describe(person: Person) -> str:
@@ -501,23 +504,38 @@ def decline(admin: User, involvement: Involvement, reason: str) -> None:
     involvement.status = InvolvementStatus.DECLINED.value
     involvement.decline_reason = reason
     audit.record(audit.DECLINED, changed_by=admin, person=involvement.person, professional=involvement.professional, details=f"Reason: {reason}")
+    notify(involvement.professional_id, "involvement_declined", link_to("caseload.select_person"))
 
 
-def reauthenticate(admin: User, involvement: Involvement) -> None:
+def reauthenticate(
+    admin: User | None, involvement: Involvement, *, declined_too: bool = False, note: str | None = None
+) -> None:
     """Give a child back to a professional who deleted them (or whom the LA
-    unauthenticated): the involvement is live, authenticated and unhidden."""
-    if involvement.status != InvolvementStatus.UNAUTHENTICATED.value:
+    unauthenticated): the involvement is live, authenticated and unhidden.
+    admin None is the system account (the command line). declined_too: the
+    import's --reauthenticate also gives back a request the LA declined.
+    note ends the audit entry's details."""
+    reopenable = {InvolvementStatus.UNAUTHENTICATED.value}
+    if declined_too:
+        reopenable.add(InvolvementStatus.DECLINED.value)
+    if involvement.status not in reopenable:
         raise Conflict("Only an unauthenticated involvement can be re-authenticated. Nothing was changed.")
     professional = involvement.professional
     if professional.is_deactivated:
         raise Conflict(f"{professional.full_name}'s account is deactivated. Reactivate it first.")
     if _live_involvement_of(involvement.professional_id, involvement.person_id, involvement.id) is not None:
         raise Conflict(f"{professional.full_name} already has {involvement.person.full_name} in their caseload. Nothing was changed.")
-    after = "after a delete by the professional" if involvement.deleted_at is not None else "after unauthentication by the LA"
+    if involvement.deleted_at is not None:
+        after = "after a delete by the professional"
+    elif involvement.status == InvolvementStatus.DECLINED.value:
+        after = "after the LA declined the request"
+    else:
+        after = "after unauthentication by the LA"
     involvement.deleted_at = None
     involvement.hidden_at = None
     _authenticate(involvement)
-    audit.record(audit.REAUTHENTICATED, changed_by=admin, person=involvement.person, professional=professional, details=after.capitalize())
+    details = after.capitalize() + (f", {note}" if note else "")
+    audit.record(audit.REAUTHENTICATED, changed_by=admin, person=involvement.person, professional=professional, details=details)
 
 
 # --- people ---------------------------------------------------------------------

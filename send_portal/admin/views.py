@@ -28,10 +28,11 @@ from flask import (
 )
 from flask_login import current_user
 
+from ..auth import user_sessions
 from ..extensions import db
 from ..htmx import is_htmx, render_page_or_block
 from ..models import InvolvementStatus, Person, Verification
-from ..portal import flashed_message_and_error, list_address, page_number
+from ..portal import database_id, flashed_message_and_error, list_address, page_number
 from . import queries
 from .access import admin_required
 from .forms import AuthenticateForm, CaseStatusForm, DeclineForm, RejectForm, TimelineForm
@@ -162,15 +163,24 @@ def professional(user_id: int):
     )
 
 
-def _back_to_list_or_profile(user, message: str | None = None, error: str | None = None):
+def _list_position():
+    """The list a change was made from, as (view, query, page), or None for
+    the professional's page. Read before the change, so that a bad value is
+    a 400 with nothing changed."""
+    if request.form.get("return_to") != "list":
+        return None
+    try:
+        view = ProfessionalView(request.form.get("view") or "pending")
+    except ValueError:
+        view = ProfessionalView.PENDING
+    return view, _text_arg(request.form, "q", "The filter"), _page_arg(request.form)
+
+
+def _back_to_list_or_profile(user, position, message: str | None = None, error: str | None = None):
     """After a change: the list it was made from (in place, with htmx), or
     the professional's page."""
-    if request.form.get("return_to") == "list":
-        try:
-            view = ProfessionalView(request.form.get("view") or "pending")
-        except ValueError:
-            view = ProfessionalView.PENDING
-        query, page = _text_arg(request.form, "q", "The filter"), _page_arg(request.form)
+    if position is not None:
+        view, query, page = position
         if is_htmx():
             return _render_professionals(view, query, page, message=message, error=error)
         target = professionals_url(view, query, page)
@@ -184,13 +194,14 @@ def _back_to_list_or_profile(user, message: str | None = None, error: str | None
 @admin_required
 def verify_professional(user_id: int):
     user = _professional_or_404(user_id)
+    position = _list_position()
     try:
         queries.verify_professional(current_user, user)
     except Conflict as problem:
         db.session.rollback()
-        return _back_to_list_or_profile(user, error=str(problem))
+        return _back_to_list_or_profile(user, position, error=str(problem))
     db.session.commit()
-    return _back_to_list_or_profile(user, message=f"{user.full_name} is verified")
+    return _back_to_list_or_profile(user, position, message=f"{user.full_name} is verified")
 
 
 @bp.route("/professionals/<int:user_id>/reject", methods=["GET", "POST"])
@@ -226,6 +237,8 @@ def deactivate_professional(user_id: int):
             db.session.rollback()
             flash(str(problem), "error")
             return redirect(url_for("admin.professional", user_id=user.id), 303)
+        # Ended, so reactivating the account does not bring old sessions back.
+        user_sessions.end_all(user, user_sessions.DEACTIVATED)
         db.session.commit()
         flash(f"{user.full_name}'s account is deactivated. They can no longer sign in.", "success")
         return redirect(url_for("admin.professional", user_id=user.id), 303)
@@ -236,6 +249,17 @@ def deactivate_professional(user_id: int):
         "admin/confirm_deactivate.html", professional=user,
         caseload_count=queries.live_caseload_count(user), people_count=people_count,
     )
+
+
+@bp.post("/professionals/<int:user_id>/end-sessions")
+@admin_required
+def end_sessions(user_id: int):
+    """Sign the professional out everywhere (a lost or shared device)."""
+    user = _professional_or_404(user_id)
+    ended = user_sessions.end_sessions_by_admin(current_user, user)
+    db.session.commit()
+    flash(f"{user.full_name} is signed out everywhere ({ended} active session{'' if ended == 1 else 's'} ended).", "success")
+    return redirect(url_for("admin.professional", user_id=user.id), 303)
 
 
 @bp.post("/professionals/<int:user_id>/reactivate")
@@ -374,7 +398,9 @@ def authenticate(involvement_id: int):
         if form.record.data == "new":
             queries.authenticate_as_new(current_user, involvement, form.la_reference.data or None)
         else:
-            record = queries.authority_record_or_none(int(form.record.data))
+            # A number too big to be a key names no record, as a missing one.
+            record_id = database_id(form.record.data)
+            record = queries.authority_record_or_none(record_id) if record_id else None
             if record is None:
                 db.session.rollback()
                 return _render_request(
@@ -427,6 +453,9 @@ def decline(involvement_id: int):
 def reauthenticate(involvement_id: int):
     involvement = _involvement_or_404(involvement_id)
     professional, person = involvement.professional, involvement.person
+    to_queue = request.form.get("return_to") == "queue"
+    if to_queue:  # read before the change: a bad value is a 400 with nothing changed
+        query, page = _text_arg(request.form, "q", "The filter"), _page_arg(request.form)
     message = error = None
     try:
         queries.reauthenticate(current_user, involvement)
@@ -436,8 +465,7 @@ def reauthenticate(involvement_id: int):
     else:
         db.session.commit()
         message = f"{professional.full_name} is re-authenticated for {person.full_name}"
-    if request.form.get("return_to") == "queue":
-        query, page = _text_arg(request.form, "q", "The filter"), _page_arg(request.form)
+    if to_queue:
         if is_htmx():
             return _render_queue(QueueView.DELETED, query, page, message=message, error=error)
         target = queue_url(QueueView.DELETED, query, page)
@@ -500,6 +528,10 @@ def case_status(person_id: int):
     return render_template("admin/case_status.html", person=record, form=form, errors=errors), (400 if errors else 200)
 
 
+from ..clock.queries import set_sen2_fields  # noqa: E402  (issue 15: the SEN2 fields)
+from .forms import read_sen2_fields  # noqa: E402
+
+
 @bp.route("/people/<int:person_id>/timeline", methods=["GET", "POST"])
 @admin_required
 def timeline(person_id: int):
@@ -510,10 +542,15 @@ def timeline(person_id: int):
     if request.method == "GET":
         for attribute, _label in queries.TIMELINE_DATES:
             form.set_date(attribute, getattr(record, attribute))
+        form.assessment_outcome.data = record.assessment_outcome or ""
+        form.twenty_week_exception_reason.data = record.twenty_week_exception_reason or ""
     else:
         dates, found = form.read_dates()
+        sen2_fields, sen2_found = read_sen2_fields(form, dates)
+        found += sen2_found
         if not found:
             changed = queries.set_timeline_dates(current_user, record, dates)
+            changed += set_sen2_fields(current_user, record, sen2_fields)
             db.session.commit()
             if changed:
                 flash(f"{len(changed)} EHC timeline {'date' if len(changed) == 1 else 'dates'} changed: " + ", ".join(changed), "success")
@@ -532,6 +569,10 @@ def timeline(person_id: int):
 # --- the audit log ---------------------------------------------------------------------
 
 _DATE_FORMATS = (r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})", r"([0-9]{1,2})[/ .-]([0-9]{1,2})[/ .-]([0-9]{4})")
+# The dates the audit log can be filtered by: the service's entries lie well
+# inside, and a date at the calendar's ends (31/12/9999) would overflow when
+# turned into the UTC bounds of its day.
+AUDIT_FIRST_DAY, AUDIT_LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
 
 def parse_filter_date(text: str) -> date | None:
@@ -567,6 +608,9 @@ def _audit_filters(source) -> tuple[AuditFilters, dict[str, str], list[tuple[str
             value = parse_filter_date(raw[key])
             if value is None:
                 problems.append((f"audit-{key}", f"{label} must be a real date, such as 27/3/2026"))
+            elif not AUDIT_FIRST_DAY <= value <= AUDIT_LAST_DAY:
+                problems.append((f"audit-{key}", f"{label} must be between {AUDIT_FIRST_DAY:%-d/%-m/%Y} and {AUDIT_LAST_DAY:%-d/%-m/%Y}"))
+                value = None
             setattr(filters, attribute, value)
     if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
         problems.append(("audit-to", "Date to must be the same as or after date from"))

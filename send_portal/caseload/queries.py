@@ -485,6 +485,66 @@ def recent_cutoff(today: date | None = None, months: int = 18) -> date:
     return months_ago(today or date.today(), months)
 
 
+class DueForm(NamedTuple):
+    """A form the LA asked for and has not received (the Due list, reminders)."""
+
+    request_id: int
+    title: str
+    due_on: date
+    requested_at: datetime
+    professional_id: int
+    person: ListedPerson
+
+
+def outstanding_form_requests(
+    today: date, professional: User | None = None, *, due_by: date | None = None, limit: int | None = None
+) -> tuple[list[DueForm], int]:
+    """(the most urgent first, how many in all) of the forms the LA asked for
+    that no sent form answers yet (a rejected one is asked for again), on live,
+    authenticated involvements not ended by today (hidden ones too: hiding
+    changes nothing else). Those of one professional (their Due list), or,
+    with professional None, of every verified, active professional (the
+    reminders job); due_by leaves out those due later."""
+    from ..forms.models import FormRequest, FormResponse, FormStatus  # forms imports this module
+
+    sent = select(FormResponse.id).where(
+        FormResponse.form_request_id == FormRequest.id,
+        FormResponse.status.in_((FormStatus.SUBMITTED.value, FormStatus.ACCEPTED.value)),
+    ).exists()
+    conditions = [
+        Involvement.status == InvolvementStatus.AUTHENTICATED.value,
+        Involvement.deleted_at.is_(None),
+        or_(Involvement.ended_on.is_(None), Involvement.ended_on > today),
+        ~sent,
+    ]
+    if professional is not None:
+        conditions.append(_live_involvements(professional))
+    else:
+        conditions.append(Involvement.professional_id.in_(select(User.id).where(
+            User.role == "professional", User.verification == "verified", User.is_deactivated.is_(False),
+        )))
+    if due_by is not None:
+        conditions.append(FormRequest.due_on <= due_by)
+    where = and_(*conditions)
+    joined = select(FormRequest.id).join(Involvement, Involvement.id == FormRequest.involvement_id).where(where)
+    total = db.session.scalar(select(func.count()).select_from(joined.subquery())) or 0
+    statement = (
+        select(
+            FormRequest.id, FormRequest.title, FormRequest.due_on, FormRequest.requested_at, Involvement.professional_id,
+            Person.id, Person.given_name, Person.family_name, Person.date_of_birth, Person.case_status,
+            Person.last_activity_at,
+        )
+        .join(Involvement, Involvement.id == FormRequest.involvement_id)
+        .join(Person, Person.id == Involvement.person_id)
+        .where(where)
+        .order_by(FormRequest.due_on, FormRequest.requested_at, FormRequest.id)
+    )
+    if limit is not None:
+        statement = statement.limit(limit)
+    rows = [DueForm(*row[:5], ListedPerson(*row[5:])) for row in db.session.execute(statement)]
+    return rows, total
+
+
 __all__ = [
     "View",
     "CaseloadPage",

@@ -17,13 +17,15 @@ from markupsafe import Markup, escape
 from ..display import case_status_tag, long_date
 
 # One row, without the indentation that a template would send for every row.
+# The checkbox is named "Select" and the full name (SPEC section 7), then the
+# date of birth, so that children with the same name are told apart.
 _ROW = (
     '<tr class="govuk-table__row">'
     '<td class="govuk-table__cell app-select-col">'
     '<div class="govuk-checkboxes govuk-checkboxes--small"><div class="govuk-checkboxes__item">'
     '<input class="govuk-checkboxes__input" id="select-{id}" name="person_id" type="checkbox" value="{id}">'
     '<label class="govuk-label govuk-checkboxes__label" for="select-{id}">'
-    '<span class="govuk-visually-hidden">Select {name}</span></label>'
+    '<span class="govuk-visually-hidden">Select {name}{born_label}</span></label>'
     "</div></div></td>"
     '<th scope="row" class="govuk-table__header"><a class="govuk-link" href="{href}">{name}</a></th>'
     '<td class="govuk-table__cell">{born}</td>'
@@ -43,11 +45,13 @@ def caseload_rows(rows, child_href_start: str, child_href_end: str, recent: bool
     parts = []
     for involvement, person in rows:
         person_id = int(person.id)
+        born = _date(person.date_of_birth)
         parts.append(_ROW.format(
             id=person_id,
             name=escape(f"{person.given_name} {person.family_name}"),
             href=f"{start}{person_id}{end}",
-            born=_date(person.date_of_birth),
+            born=born,
+            born_label=f", born {born}" if born else "",
             status=case_status_tag(involvement.case_status),
             extra=_LAST_ACTIVITY.format(_date(person.last_activity_at.date()) if person.last_activity_at else "") if recent else "",
         ))

@@ -63,6 +63,8 @@ def _render(view: View, query: str, page: int, message: str | None = None, error
     found = (
         f"{people_count(caseload.total)} found" if caseload.total else "No people found"
     )
+    # An error links to the first checkbox, or to the list's heading when no row is left.
+    error_target = f"select-{int(caseload.rows[0][1].id)}" if caseload.rows else "caseload-heading"
     return render_page_or_block(
         "caseload/select_person.html",
         "workspace",
@@ -73,6 +75,7 @@ def _render(view: View, query: str, page: int, message: str | None = None, error
         caseload=caseload,
         message=message,
         error=error,
+        error_target=error_target,
         found=found,
         list_url=list_url,
         page_url=page_addresses("caseload.select_person", **_list_args(view, query)),
@@ -91,15 +94,32 @@ def select_person(view: str):
     return _render(view_, query, page)
 
 
+# Person ids are PostgreSQL integers: anything larger cannot be anyone's, and
+# comparing with it would be a database error rather than "not found".
+MAX_PERSON_ID = 2**31 - 1
+
+
 def _selected_ids() -> list[int]:
     ids = []
     for raw in request.form.getlist("person_id"):
-        if not re.fullmatch(r"[0-9]{1,12}", raw):
+        if not re.fullmatch(r"[0-9]{1,10}", raw) or not 1 <= int(raw) <= MAX_PERSON_ID:
             abort(400, "The people selected could not be read. Go back and try again.")
         ids.append(int(raw))
     if len(ids) > 1000:
         abort(400, "Select 1,000 people or fewer at a time.")
     return list(dict.fromkeys(ids))
+
+
+@bp.post("/select-person")
+@professional_required
+def change_selected_people():
+    """The caseload form's own address. Which button was pressed (its
+    name="action" value) decides, so browsers that ignore formaction (Lynx,
+    w3m) hide, unhide and delete as the button says."""
+    action = request.form.get("action", "")
+    if action not in ACTIONS:
+        abort(400, "Choose Hide Person, Unhide Person or Delete Person. Go back and try again.")
+    return change_people(action)
 
 
 @bp.post("/select-person/<any(hide, unhide, delete):action>")

@@ -237,6 +237,9 @@ def submit(professional: User, response: FormResponse, definition: FormDefinitio
         audit.FORM_SUBMITTED, changed_by=professional, person=person, professional=professional,
         details=f"{definition.title}, reference {reference}",
     )
+    from ..notifications import link_to, notify_admins
+
+    notify_admins("form_submitted", link_to("forms.inbox_form", response_id=response.id))
     return True
 
 
@@ -347,4 +350,8 @@ def decide(admin: User, response: FormResponse, accept: bool, reason: str | None
         audit.FORM_ACCEPTED if accept else audit.FORM_REJECTED, changed_by=admin, person=person, professional=professional,
         details=f"{response.title}, reference {response.reference}" + ("" if accept else f". Reason: {reason}"),
     )
+    from ..notifications import link_to, notify
+
+    notify(professional, "form_accepted" if accept else "form_rejected",
+           link_to("forms.view_form", person_id=person.id, response_id=response.id))
     return message

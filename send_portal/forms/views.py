@@ -24,6 +24,7 @@ from flask import (
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .. import timeout
 from ..display import LOCAL_ZONE, optional_url
 from ..extensions import db
 from ..htmx import is_htmx, render_page_or_block
@@ -190,9 +191,10 @@ def start_requested_form(person_id: int, request_id: int):
 # --- one page of questions -------------------------------------------------------------------
 
 
-def _render_page(involvement, response, definition, number, states, errors, change, status=200, saved=False):
+def _render_page(involvement, response, definition, number, states, errors, change, status=200, saved=False, kept=False):
     page = definition.pages[number - 1]
     context = dict(
+        kept_answers=kept,
         involvement=involvement,
         person=involvement.person,
         response=response,
@@ -231,17 +233,28 @@ def form_page(person_id: int, response_id: int, page_number: int):
     page = definition.pages[page_number - 1]
     change = request.values.get("change") == "1"
     if request.method == "GET":
-        return _render_page(involvement, response, definition, page_number, states_from_stored(page, response), [], change)
+        # Answers typed and sent after the session had ended (send_portal/timeout.py).
+        kept = timeout.kept_answers(current_user, response.id, page_number)
+        states = timeout.kept_states(page, response, kept) if kept else states_from_stored(page, response)
+        return _render_page(involvement, response, definition, page_number, states, [], change, kept=kept is not None)
 
     as_draft = request.form.get("action") == "draft"
+    # timeout.js saving the page as the idle time-out ends (unless another tab kept the session going).
+    timed_out = as_draft and request.form.get("timed_out") == "1" and timeout.nearly_over()
     result = read_page(page, request.form, request.files, response.answers or {}, attached_files(response), require=not as_draft)
     if not result.valid:
         db.session.rollback()
+        if timed_out:
+            timeout.keep_answers(current_user, response.id, page_number, page, request.form)
+            return redirect(timeout.sign_out_after_time_out(_page_url(response, page_number, change), "kept"), 303)
         # htmx swaps only a 2xx answer; without it the errors come with a 400.
         status = 200 if is_htmx() else 400
         return _render_page(involvement, response, definition, page_number, result.states, result.errors, change, status=status)
+    timeout.forget_kept_answers(current_user, response.id, page_number)
     replaced = _commit_answers(response, result, as_draft)
     if as_draft:
+        if timed_out:
+            return redirect(timeout.sign_out_after_time_out(_page_url(response, page_number, change), "saved"), 303)
         if is_htmx():
             db.session.expire_all()
             return _render_page(involvement, response, definition, page_number, states_from_stored(page, response), [], change, saved=True)

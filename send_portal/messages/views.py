@@ -25,6 +25,7 @@ from ..admin.access import admin_required
 from ..portal import flashed_message_and_error, page_number
 from ..forms.models import FormRequest, FormStatus
 from ..models import Person, User, utcnow
+from ..notifications import link_to, notify, notify_admins
 from ..portal import professional_required
 from . import queries
 
@@ -99,6 +100,7 @@ def thread(person_id: int):
         if not errors:
             queries.add_message(involvement, current_user, from_la=False, body=body)
             record_activity(person, "Message from a professional", current_user)
+            notify_admins("message_from_professional", link_to("messages.admin_thread", person_id=person_id, professional_id=current_user.id))
             db.session.commit()
             flash(f"Your message has been sent to {current_app.config['LA_NAME']}.", "success")
             return redirect(url_for("messages.thread", person_id=person_id) + "#reply", 303)
@@ -233,6 +235,10 @@ def admin_thread(person_id: int, professional_id: int):
                 )
             queries.add_message(involvement, current_user, from_la=True, body=body, form_request=form_request)
             record_activity(person, "Message from the LA", current_user)
+            if form_request is not None:
+                notify(professional, "form_requested", link_to("forms.child_forms", person_id=person_id))
+            else:
+                notify(professional, "message_from_la", link_to("messages.thread", person_id=person_id))
             db.session.commit()
             flash(f"Your message has been sent to {professional.full_name}.", "success")
             return redirect(url_for("messages.admin_thread", person_id=person_id, professional_id=professional_id) + "#reply", 303)

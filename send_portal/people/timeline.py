@@ -5,7 +5,9 @@ due by week 20), then reviews (every 12 months)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
+
+from ..clock.deadlines import due
 
 DUE_SOON_DAYS = 14
 
@@ -46,9 +48,10 @@ def ehc_timeline(person, today: date | None = None) -> list[Step]:
     received = person.request_received_on
     if received is None:
         return []
-    decision_due = received + timedelta(weeks=6)
-    assessment_due = received + timedelta(weeks=16)
-    plan_due = received + timedelta(weeks=20)
+    # The statutory timescales live in one table (send_portal/clock/deadlines.py).
+    decision_due = due("decision", received)
+    assessment_due = due("draft", received)
+    plan_due = due("final", received)
     not_assessing = person.case_status == "Not assessing"
     ceased = person.case_status == "Plan ceased"
 
@@ -84,7 +87,7 @@ def ehc_timeline(person, today: date | None = None) -> list[Step]:
     if ceased:
         steps.append(Step("Reviews", DONE, None, None, "The plan has ceased"))
     elif final:
-        review_due = person.next_review_on or (final + timedelta(days=365))
+        review_due = person.next_review_on or due("review", final)
         steps.append(Step("Reviews", _open_state(review_due, today), review_due, None, "Annual review"))
     else:
         steps.append(Step("Reviews", NOT_STARTED))

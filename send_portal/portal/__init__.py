@@ -21,7 +21,10 @@ def index():
 def home():
     if current_user.is_admin:
         return render_template("portal/admin_home.html")
-    return render_template("portal/home.html")
+    from ..notifications.due import days_left_text, due_list
+
+    due, due_total, today = due_list(current_user)
+    return render_template("portal/home.html", due=due, due_total=due_total, today=today, days_left_text=days_left_text)
 
 
 @bp.route("/accessibility")
@@ -88,6 +91,20 @@ def page_number(raw: str | None) -> int:
     if not re.fullmatch(r"[0-9]{1,7}", raw):
         abort(400, "The page number must be a whole number, such as 2.")
     return max(1, int(raw))
+
+
+# The largest key an Integer column holds (PostgreSQL's integer; SQLite's is
+# larger): a bigger number bound to one is a database error, not "not found".
+DATABASE_INT_MAX = 2**31 - 1
+
+
+def database_id(raw: str | None) -> int | None:
+    """An id sent in a form or query string: ASCII digits naming a key the
+    database can hold, else None (no such row: the caller says 400 or 404)."""
+    if not raw or not re.fullmatch(r"[0-9]{1,10}", raw):
+        return None
+    value = int(raw)
+    return value if 1 <= value <= DATABASE_INT_MAX else None
 
 
 def flashed_message_and_error() -> tuple[str | None, str | None]:

@@ -20,7 +20,7 @@ from send_portal.forms import queries as form_queries
 from send_portal.models import Address, Involvement, InvolvementStatus, Person, User
 
 from ..crawl import SKIP, pattern
-from .conftest import DESKTOP, assert_no_axe_violations, release_database, wait_for_scripts
+from .conftest import _SCRIPTLESS_PAGES, DESKTOP, _script_free_copy, assert_no_axe_violations, release_database, wait_for_scripts
 
 NARROW = {"width": 320, "height": 640}
 
@@ -124,12 +124,34 @@ def set_timeline(person, state: str, today: date | None = None) -> None:
 # --- axe, collecting ---------------------------------------------------------------
 
 
+# axe's best-practice rules that must hold too: all content inside a landmark
+# (so the back link, before <main>, is in one: templates/base.html).
+BEST_PRACTICE_RULES = ("region",)
+
+
+def best_practice_violations(page, rules=BEST_PRACTICE_RULES) -> list[str]:
+    """What axe's chosen best-practice rules find on the page (a script-free
+    copy of a page that runs no scripts, as assert_no_axe_violations does)."""
+    if page in _SCRIPTLESS_PAGES:
+        with _script_free_copy(page) as copy:
+            return best_practice_violations(copy, rules)
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page, options={"runOnly": {"type": "rule", "values": list(rules)}, "resultTypes": ["violations"]})
+    return [
+        f"- {v['id']} ({v['impact']}): {v['help']} -> " + "; ".join(", ".join(map(str, n["target"])) for n in v["nodes"])
+        for v in results.response["violations"]
+    ]
+
+
 @dataclass
 class AxeLog:
-    """Runs axe on many pages and states and fails once, listing them all."""
+    """Runs axe on many pages and states and fails once, listing them all.
+    With best_practice, the BEST_PRACTICE_RULES are checked on each too."""
 
     checked: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    best_practice: bool = False
 
     def check(self, page, label: str) -> None:
         self.checked.append(label)
@@ -138,6 +160,10 @@ class AxeLog:
         except pytest.fail.Exception as failure:
             # Keep the summary; the full HTML report is long.
             self.problems.append(str(failure).split("\n\n")[0])
+        if self.best_practice:
+            found = best_practice_violations(page)
+            if found:
+                self.problems.append(f"axe best practice ({', '.join(BEST_PRACTICE_RULES)}) on {label}:\n" + "\n".join(found))
 
     def assert_clean(self) -> None:
         assert self.checked, "no page was checked"

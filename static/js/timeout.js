@@ -1,0 +1,201 @@
+/* SEND Professional Portal: the timeout warning (WCAG 2.2.1 Timing
+   Adjustable), after the GOV.UK timeout warning pattern.
+
+   A little before the idle time-out ends, a modal dialog says so and offers
+   "Stay signed in" (a POST that signs the session again) or "Sign out".
+   If the time runs out on a SEND form page, the form is sent as a draft
+   first, so nothing typed is lost; elsewhere we sign the person out and the
+   sign-in page brings them back. Configured by the dialog's data attributes
+   (templates/components/timeout_dialog.html); htmx responses say how long
+   the session has left (X-Session-Seconds). Without this file the forms say
+   the time-out in words, and answers sent late are kept on the server. */
+(function () {
+  'use strict';
+  var dialog = document.getElementById('timeout-dialog');
+  if (!dialog || typeof dialog.showModal !== 'function' || !window.fetch) { return; }
+
+  var config = dialog.dataset;
+  var warnMs = Number(config.warningSeconds) * 1000;
+  var saveMs = Number(config.saveSeconds) * 1000;
+  var heading = dialog.querySelector('h2');
+  var countdown = dialog.querySelector('[data-timeout-countdown]');
+  var announcer = dialog.querySelector('[data-timeout-announce]');
+  var savesNote = dialog.querySelector('[data-timeout-saves]');
+  var stay = dialog.querySelector('[data-timeout-stay]');
+  var signOut = dialog.querySelector('a[href]');
+  // Tabs of one session share when it ends: a page used in one keeps the others open.
+  var STORE = 'sendPortal.sessionEndsAt';
+  var endsAt = Date.now() + Number(config.secondsLeft) * 1000;
+  var returnFocus = null;
+  var spokenStep = null;
+  var finishing = false;
+  var asking = false;
+
+  function remember(end) {
+    endsAt = end;
+    try { window.localStorage.setItem(STORE, String(end)); } catch (e) { /* private mode: this tab only */ }
+  }
+  remember(endsAt);
+
+  window.addEventListener('storage', function (event) {
+    if (event.key === STORE && Number(event.newValue) > endsAt) {
+      endsAt = Number(event.newValue);
+      tick();
+    }
+  });
+
+  function csrfToken() {
+    try { return JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken'] || ''; } catch (e) { return ''; }
+  }
+
+  function here() { return window.location.pathname + window.location.search; }
+
+  function signInAddress() { return config.signInUrl + '?next=' + encodeURIComponent(here()); }
+
+  // The page's Save as draft button, if it is a SEND form page.
+  function draftButton() {
+    var button = document.querySelector('form [data-timeout-save]');
+    return button && button.form ? button : null;
+  }
+
+  function words(ms) {
+    var seconds = Math.max(0, Math.ceil(ms / 1000));
+    if (seconds >= 60) {
+      var minutes = Math.ceil(seconds / 60);
+      return minutes + (minutes === 1 ? ' minute' : ' minutes');
+    }
+    return seconds + (seconds === 1 ? ' second' : ' seconds');
+  }
+
+  function post(url, body) {
+    return window.fetch(url, {
+      method: 'POST',
+      credentials: 'same-origin',
+      // HX-Request: an ended session answers 401 with HX-Redirect, not a page.
+      headers: { 'X-CSRFToken': csrfToken(), 'HX-Request': 'true', 'HX-Current-URL': window.location.href },
+      body: body || null
+    });
+  }
+
+  // The visible countdown changes every second; screen readers hear it each
+  // minute, then every 15 seconds in the last minute (a polite live region).
+  function show(left, opening) {
+    countdown.textContent = words(left);
+    var seconds = Math.ceil(left / 1000);
+    var step = seconds > 60 ? 'm' + Math.ceil(seconds / 60) : 's' + Math.ceil(seconds / 15);
+    if (step !== spokenStep) {
+      spokenStep = step;
+      // On opening, the dialog's description says it.
+      if (!opening) { announcer.textContent = 'We will sign you out in ' + words(left) + '.'; }
+    }
+  }
+
+  function open(left) {
+    returnFocus = document.activeElement;
+    savesNote.hidden = !draftButton();
+    announcer.textContent = '';
+    show(left, true);
+    dialog.showModal();
+    heading.focus();
+  }
+
+  function close() {
+    if (!dialog.open) { return; }
+    dialog.close();
+    spokenStep = null;
+    announcer.textContent = '';
+    if (returnFocus && returnFocus.focus && document.contains(returnFocus) && returnFocus !== document.body) {
+      returnFocus.focus();
+    }
+    returnFocus = null;
+  }
+
+  function extendedBy(response) {
+    var seconds = response.headers.get('X-Session-Seconds');
+    if (seconds === null || seconds === '' || isNaN(Number(seconds))) { return false; }
+    remember(Date.now() + Number(seconds) * 1000);
+    return true;
+  }
+
+  function staySignedIn() {
+    if (asking) { return; }
+    asking = true;
+    post(config.keepAliveUrl).then(function (response) {
+      asking = false;
+      var signInAgain = response.headers.get('HX-Redirect');
+      if (signInAgain) { window.location.assign(signInAgain); return; }
+      if (response.ok && extendedBy(response)) { close(); }
+    }).catch(function () { asking = false; });
+  }
+
+  // The time is up (or nearly): keep what was typed, then sign out.
+  function finish(left) {
+    finishing = true;
+    var button = draftButton();
+    if (button) {
+      if (left > 0) {
+        var flag = document.createElement('input');
+        flag.type = 'hidden';
+        flag.name = 'timed_out';
+        flag.value = '1';
+        button.form.appendChild(flag);
+      }
+      // A real POST of the form as a draft. Sent after the session ended
+      // (a computer woken from sleep), the server keeps it for this person.
+      if (button.form.requestSubmit) { button.form.requestSubmit(button); } else { button.click(); }
+      return;
+    }
+    if (left <= 0) { window.location.assign(signInAddress()); return; }
+    var body = new URLSearchParams();
+    body.set('next', here());
+    post(config.timedOutUrl, body).then(function (response) {
+      var signInAgain = response.headers.get('HX-Redirect');
+      if (signInAgain) { window.location.assign(signInAgain); return; }
+      if (response.ok && extendedBy(response)) { finishing = false; tick(); return; } // used in another tab
+      window.location.assign(signInAddress());
+    }).catch(function () { window.location.assign(signInAddress()); });
+  }
+
+  function tick() {
+    if (finishing) { return; }
+    var left = endsAt - Date.now();
+    if (left <= saveMs) { finish(left); return; }
+    if (left <= warnMs) {
+      if (!dialog.open) { open(left); } else { show(left, false); }
+    } else {
+      close();
+    }
+  }
+
+  stay.addEventListener('click', staySignedIn);
+  // Escape means stay signed in, and never just closes the warning.
+  dialog.addEventListener('cancel', function (event) {
+    event.preventDefault();
+    staySignedIn();
+  });
+  // Keep Tab and Shift+Tab inside the dialog while it is open.
+  dialog.addEventListener('keydown', function (event) {
+    if (event.key !== 'Tab') { return; }
+    var active = document.activeElement;
+    if (event.shiftKey && (active === stay || active === heading || active === dialog)) {
+      event.preventDefault();
+      signOut.focus();
+    } else if (!event.shiftKey && active === signOut) {
+      event.preventDefault();
+      stay.focus();
+    }
+  });
+
+  // Any htmx request (a filter keystroke, a saved draft) says how long is left.
+  document.addEventListener('htmx:afterRequest', function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    var seconds = xhr && xhr.getResponseHeader('X-Session-Seconds');
+    if (seconds !== null && seconds !== undefined && seconds !== '' && !isNaN(Number(seconds))) {
+      remember(Date.now() + Number(seconds) * 1000);
+      tick();
+    }
+  });
+
+  window.setInterval(tick, 1000);
+  tick();
+})();
