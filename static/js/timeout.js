@@ -11,18 +11,42 @@
    the time-out in words, and answers sent late are kept on the server. */
 (function () {
   'use strict';
-  var dialog = document.getElementById('timeout-dialog');
-  if (!dialog || typeof dialog.showModal !== 'function' || !window.fetch) { return; }
+  var settings = document.getElementById('timeout-settings');
+  if (!settings || !window.fetch || !window.HTMLDialogElement) { return; }
+  var config = settings.dataset;
 
-  var config = dialog.dataset;
+  // Built here, not in the page: a closed <dialog> in the HTML would be shown
+  // as text by browsers that cannot open it (Lynx, w3m).
+  function element(tag, attributes, text) {
+    var node = document.createElement(tag);
+    Object.keys(attributes || {}).forEach(function (name) { node.setAttribute(name, attributes[name]); });
+    if (text) { node.textContent = text; }
+    return node;
+  }
+  var dialog = element('dialog', {
+    id: 'timeout-dialog', 'class': 'app-timeout-dialog', 'aria-modal': 'true',
+    'aria-labelledby': 'timeout-dialog-title', 'aria-describedby': 'timeout-dialog-message'
+  });
+  var heading = element('h2', { 'class': 'govuk-heading-m', id: 'timeout-dialog-title', tabindex: '-1' }, 'You’ll be signed out soon');
+  var message = element('p', { 'class': 'govuk-body', id: 'timeout-dialog-message' }, 'We will sign you out in ');
+  var countdown = element('strong', { 'data-timeout-countdown': '' });
+  var savesNote = element('span', {}, ' We will save your answers on this page as a draft first.');
+  message.appendChild(countdown);
+  message.appendChild(document.createTextNode(' to protect the information about the children and young people you work with.'));
+  message.appendChild(savesNote);
+  // Said by screen readers every 15 seconds at most, not every second.
+  var announcer = element('p', { 'class': 'govuk-visually-hidden', 'aria-live': 'polite', 'aria-atomic': 'true' });
+  var buttons = element('div', { 'class': 'govuk-button-group' });
+  var stay = element('button', { type: 'button', 'class': 'govuk-button' }, 'Stay signed in');
+  var signOut = element('a', { 'class': 'govuk-link', href: config.signOutUrl, 'hx-post': config.signOutUrl }, 'Sign out');
+  buttons.appendChild(stay);
+  buttons.appendChild(signOut);
+  [heading, message, announcer, buttons].forEach(function (part) { dialog.appendChild(part); });
+  document.body.appendChild(dialog);
+  if (window.htmx) { window.htmx.process(dialog); }
+
   var warnMs = Number(config.warningSeconds) * 1000;
   var saveMs = Number(config.saveSeconds) * 1000;
-  var heading = dialog.querySelector('h2');
-  var countdown = dialog.querySelector('[data-timeout-countdown]');
-  var announcer = dialog.querySelector('[data-timeout-announce]');
-  var savesNote = dialog.querySelector('[data-timeout-saves]');
-  var stay = dialog.querySelector('[data-timeout-stay]');
-  var signOut = dialog.querySelector('a[href]');
   // Tabs of one session share when it ends: a page used in one keeps the others open.
   var STORE = 'sendPortal.sessionEndsAt';
   var endsAt = Date.now() + Number(config.secondsLeft) * 1000;

@@ -197,7 +197,7 @@ def test_hide_person_in_lynx_hides_after_the_confirmation_page(lynx, caseload, p
 # --- Select all is not shown where it cannot work (defect 12) ------------------------------
 
 
-def test_select_all_is_not_shown_in_lynx_or_w3m(lynx, caseload, professional, live_server, tmp_path):
+def test_select_all_and_the_time_out_warning_are_not_shown_in_lynx_or_w3m(lynx, caseload, professional, live_server, tmp_path):
     lynx.sign_in(professional.email)
     pages = {
         "lynx": lynx.dump("/send/select-person"),
@@ -206,6 +206,8 @@ def test_select_all_is_not_shown_in_lynx_or_w3m(lynx, caseload, professional, li
     for browser, page in pages.items():
         assert "Select Person" in page and "Amelia Jones" in page, f"{browser} is not signed in:\n{page}"
         assert "Select all" not in page, f"{browser} shows a Select all that does nothing:\n{page}"
+        # Nor the time-out warning, which only a script can open.
+        assert "signed out soon" not in page and "Stay signed in" not in page, f"{browser} shows the time-out warning:\n{page}"
         # Each row's own checkbox is there, named with the child's date of birth.
         assert re.search(r"\[ \] ?Select Amelia Jones, born 14 March 2015", page), page
         assert re.search(r"\[ \] ?Select Oliver Brown, born 14 March 2015", page), page
