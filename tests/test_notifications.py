@@ -4,6 +4,7 @@ count in the header; opening one and Mark all as read; nobody sees another's
 notifications; and htmx partials never count them."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -279,7 +280,8 @@ def notification_queries(app):
     seen = []
 
     def record(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
-        if "notification" in statement:
+        # The notification table, not a column such as email_notifications.
+        if re.search(r"\bnotification\b", statement):
             seen.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", record)
