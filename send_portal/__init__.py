@@ -82,6 +82,9 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     app.register_blueprint(clock.bp)
     app.register_blueprint(notifications.bp)
+    from . import organisations
+
+    app.register_blueprint(organisations.bp)
     register_cli(app)
 
     _register_security(app)

@@ -20,6 +20,10 @@ USER_CREATED = "User created"
 PERSON_ADDED = "Person added by professional (awaiting authentication)"
 PERSON_EDITED = "Person details changed by professional"
 ADDRESSES_IMPORTED = "Addresses imported"
+# Team caseloads and cover (send_portal/organisations): what a professional
+# does through a colleague's involvement names both of them in details.
+PERSON_OPENED_FOR_COLLEAGUE = "Child's record opened through a colleague's caseload"
+MESSAGE_SENT_FOR_COLLEAGUE = "Message sent through a colleague's caseload"
 
 
 def _changed_by_id(changed_by: User | int | None) -> int:

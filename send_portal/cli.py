@@ -66,6 +66,10 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(import_addresses)
     app.cli.add_command(backup)
     app.cli.add_command(restore)
+    app.cli.add_command(reset_two_factor)
+    from .mail.cli import send_emails  # the email outbox's sender (send_portal/mail)
+
+    app.cli.add_command(send_emails)
 
 
 @click.command("init-db")
@@ -127,6 +131,11 @@ def create_user(email, name, role, professional_type, organisation):
         password_hash=hash_password(password),
         verification=Verification.VERIFIED.value,  # made by someone with the server: trusted
     )
+    if organisation and role == "professional":
+        # A member of the organisation of that name (any case), made if new.
+        from .organisations.service import find_or_create
+
+        user.organisation_id = find_or_create(organisation).id
     db.session.add(user)
     db.session.flush()
     audit.record(audit.USER_CREATED, details=f"{role} {email} created from the command line")
@@ -465,6 +474,27 @@ def demo_data():
 
     for line in load_demo():
         click.echo(line)
+
+
+@click.command("reset-two-factor")
+@click.option("--email", required=True, help="The account's email address.")
+@with_appcontext
+def reset_two_factor(email):
+    """Remove an account's second factor (for an LA admin, who has no admin
+    page of their own) and end its sessions. Audited."""
+    from .auth import two_factor
+
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None or user.is_system:
+        raise click.ClickException(f"No account has the email address {email}.")
+    if not two_factor.is_set_up(user):
+        raise click.ClickException(f"{user.email} has not set up two-factor sign-in: there is nothing to reset.")
+    ended = two_factor.reset(user, None)
+    db.session.commit()
+    click.echo(
+        f"Two-factor sign-in reset for {user.email}; {ended} active session{'' if ended == 1 else 's'} ended. "
+        "They sign in with their password and set it up again."
+    )
 
 
 # --- import-addresses -----------------------------------------------------------

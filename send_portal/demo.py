@@ -29,6 +29,30 @@ FAMILY = ["Jones", "Smith", "O'Brien", "Smith-Jones", "Nowak", "Williams", "Brow
           "White", "Hughes", "Edwards", "Green", "Hall", "Wood", "Harris", "Clarke", "Jackson", "Okonkwo", "García",
           "MacDonald", "Nguyen", "Begum", "Patel", "Lewis"]
 POSTCODES = ["DM1 2AB", "DM1 3EF", "DM2 4GH", "DM3 5JL", "DM4 6NP"]
+# LA admins sign in with two-factor sign-in by default (TWO_FACTOR_REQUIRED),
+# so the demo admin has it set up with this published key (README): add it
+# to an authenticator app, or compute a code with pyotp.
+DEMO_TWO_FACTOR_KEY = "SENDPORTALDEMOADMINKEYTWOFACTORA"  # nosec B105
+DEMO_ADMIN = "admin@demo-la.example"
+
+
+def _ensure_demo_admin_two_factor(admin: User) -> bool:
+    """The demo key, (re-)encrypted with this SECRET_KEY if it cannot be
+    read with it (a new key since the last run). Only where admins must use
+    two-factor sign-in (TWO_FACTOR_REQUIRED is not "nobody"); returns
+    whether the demo admin has it."""
+    from flask import current_app
+
+    from .auth import two_factor
+
+    if current_app.config.get("TWO_FACTOR_REQUIRED") == "nobody":
+        return two_factor.is_set_up(admin)
+    if two_factor.decrypt_key(admin.two_factor_secret) != DEMO_TWO_FACTOR_KEY:
+        admin.two_factor_secret = two_factor.encrypt_key(DEMO_TWO_FACTOR_KEY)
+        admin.two_factor_last_step = None
+    if admin.two_factor_enabled_at is None:
+        admin.two_factor_enabled_at = utcnow()
+    return True
 
 
 def _ensure_users() -> dict[str, User]:
@@ -113,6 +137,7 @@ def _timeline_dates(person: Person, today: date) -> None:
 def load_demo() -> list[str]:
     today = date.today()
     users = _ensure_users()
+    admin_two_factor = _ensure_demo_admin_two_factor(users[DEMO_ADMIN])
     _ensure_addresses()
     apply_people(demo_rows(today), professional_emails())
     db.session.flush()
@@ -133,4 +158,10 @@ def load_demo() -> list[str]:
         kind = "LA admin" if role == "admin" else PROFESSIONAL_TYPES[ptype]
         note = "" if verified else " (awaiting verification)"
         lines.append(f"  {email:32} {given} {family}, {kind}{note}")
+    if admin_two_factor:
+        lines.append(
+            f"The LA admin also needs a security code (two-factor sign-in). Its authenticator app key is "
+            f"{DEMO_TWO_FACTOR_KEY}; or compute a code with: "
+            f"python -c \"import pyotp; print(pyotp.TOTP('{DEMO_TWO_FACTOR_KEY}').now())\""
+        )
     return lines

@@ -79,14 +79,21 @@ class User(UserMixin, db.Model):
     family_name: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(20))
     professional_type: Mapped[str | None] = mapped_column(String(40))
+    # As the professional wrote it at registration (kept: the LA reads it
+    # when it adds them to an organisation).
     organisation: Mapped[str | None] = mapped_column(String(200))
+    # The organisation the LA (or create-user) made them a member of
+    # (send_portal/organisations, migration 0015), and whether they lead it
+    # (hands over its leavers' children).
+    organisation_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    is_organisation_lead: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     verification: Mapped[str] = mapped_column(String(20), default=Verification.PENDING.value)
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     is_deactivated: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # "Send me an email when something needs my attention" (Your account).
-    email_notifications: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    wants_emails: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     # Two-factor sign-in (send_portal/auth/two_factor.py): the authenticator
     # app's key, encrypted; when it was set up; the last time step whose code
     # was accepted (a code is refused a second time).
@@ -169,6 +176,9 @@ class Person(db.Model):
     # above on every write (send_portal/clock/__init__.py); NULL unless open.
     clock_stage: Mapped[str | None] = mapped_column(String(20))
     clock_due_on: Mapped[date | None] = mapped_column(Date)
+    # London date of the newest advice request not yet answered (kept by
+    # send_portal/clock/__init__.py whenever a request or response is written).
+    clock_advice_on: Mapped[date | None] = mapped_column(Date)
     # Latest recorded activity (what "Recent (18 months)" reads); kept in step
     # with the Activity rows so Recent needs no aggregate per request.
     last_activity_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
@@ -185,6 +195,7 @@ class Person(db.Model):
         Index("ix_person_clock", "clock_due_on", "id",
               sqlite_where=_CLOCK_OPEN, postgresql_where=_CLOCK_OPEN),
         Index("ix_person_clock_stage", "clock_stage", "clock_due_on", "id", "request_received_on",
+              "assessment_decision_on", "draft_plan_on", "clock_advice_on",
               sqlite_where=_CLOCK_OPEN, postgresql_where=_CLOCK_OPEN),
         Index("ix_person_final_plan_on", "final_plan_on", "request_received_on",
               sqlite_where=text("final_plan_on IS NOT NULL"), postgresql_where=text("final_plan_on IS NOT NULL")),

@@ -36,6 +36,8 @@ from .conftest import CSRF_RE, PASSWORD
 SKIP_ENDPOINTS = {"static"}
 # Reachable without signing in, and allowed to answer a signed-out visitor.
 PUBLIC_ENDPOINTS = {"auth.sign_in", "auth.register", "portal.accessibility", "portal.favicon", "health"}
+# Forgotten password (send_portal/auth/password_reset.py) is for the signed out.
+PUBLIC_ENDPOINTS |= {"auth.forgot_password", "auth.forgot_password_sent", "auth.reset_password", "auth.password_reset_done"}
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}  # anything else is a state change
 
 

@@ -737,7 +737,8 @@ def test_timeline_dates_are_activity_and_audit(app, client_request, admin, profe
     client_request.sign_in(admin)
     page = client_request.get(f"/admin/people/{amelia.id}/timeline")
     legends = [text(legend) for legend in page.find_all("legend")]
-    assert legends == ["Request received", "Decision whether to assess", "Draft plan issued", "Final plan issued", "Next review"]
+    assert legends == ["Request received", "Decision whether to assess", "Draft plan issued", "Final plan issued", "Next review",
+                       "Outcome of the request", "20-week exception"]  # the SEN2 fields (issue 15)
     data = {
         **date_fields("request_received_on", received),
         **date_fields("assessment_decision_on", received + timedelta(weeks=6)),

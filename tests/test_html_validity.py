@@ -42,7 +42,8 @@ def demo(runner):
 @pytest.mark.parametrize("email", [None, "senco@demo-la.example", "new.starter@demo-la.example", "admin@demo-la.example"])
 def test_every_reachable_page_is_valid_html(demo, client, email, tmp_path):
     request = ClientRequest(client)
-    starts = ["/sign-in", "/accessibility", "/register", "/no-such-page"]
+    starts = ["/sign-in", "/accessibility", "/register", "/no-such-page",
+              "/forgot-password/sent", "/reset-password/done", "/reset-password/expired-link"]
     if email:
         request.client.get("/sign-in")
         token = request.csrf_token("/sign-in")
@@ -70,6 +71,61 @@ def test_every_reachable_page_is_valid_html(demo, client, email, tmp_path):
             body = f'<!DOCTYPE html><html lang="en-GB"><head><title>partial</title></head><body>{body}</body></html>'
         path = tmp_path / f"page{n:03d}.html"
         path.write_text(body, encoding="utf-8")
+        files[str(path)] = url
+    errors = vnu_errors([Path(p) for p in files])
+    problems = [f"{files.get(str(e.get('url', '')).removeprefix('file:'), e.get('url'))}: line {e.get('lastLine')}: {e.get('message')}" for e in errors]
+    assert not problems, "\n".join(problems[:40])
+
+
+def test_two_factor_pages_are_valid_html(app, client, make_user, tmp_path):
+    """Set-up (its inline SVG QR code), the recovery codes, the security and
+    recovery code pages, with their error states, and the admin's reset."""
+    import time
+
+    import pyotp
+
+    from .conftest import PASSWORD
+    from .test_two_factor import key_on
+
+    app.config["TWO_FACTOR_REQUIRED"] = "admins"
+    person = make_user("Sam", "Patel", email="sam.patel@school.example")
+    admin = make_user("Alex", "Morgan", role="admin", email="alex.morgan@la.example")
+    request = ClientRequest(client)
+    pages = []
+
+    def keep(url, response):
+        pages.append((url, response))
+        return response
+
+    request.sign_in(person)
+    setup = keep("/account/two-factor", client.get("/account/two-factor"))
+    key = key_on(request.parse(setup))
+    keep("set-up error", request.post("/account/two-factor", {"code": "12"}))
+    keep("recovery codes", request.post("/account/two-factor", {"code": pyotp.TOTP(key).now()}))
+    for url in ("/account", "/account/two-factor/recovery-codes", "/account/two-factor/turn-off"):
+        keep(url, client.get(url))
+    keep("new codes error", request.post("/account/two-factor/recovery-codes", {"code": "000000"}))
+    keep("turn off error", request.post("/account/two-factor/turn-off", {"password": "wrong"}))
+    request.post("/sign-out")
+    client.post("/sign-in", data={"email": person.email, "password": PASSWORD, "csrf_token": request.csrf_token("/sign-in")})
+    keep("/sign-in/security-code", client.get("/sign-in/security-code"))
+    keep("security code error", request.post("/sign-in/security-code", {"code": "abc"}))
+    keep("/sign-in/recovery-code", client.get("/sign-in/recovery-code"))
+    keep("recovery code error", request.post("/sign-in/recovery-code", {"code": "nope"}))
+    request.post("/sign-in/security-code", {"code": pyotp.TOTP(key).at(int(time.time()) + 30)})
+    request.post("/sign-out")
+    # Admins must set it up: the set-up page with its notice.
+    client.post("/sign-in", data={"email": admin.email, "password": PASSWORD, "csrf_token": request.csrf_token("/sign-in")})
+    keep("required set-up", client.get(client.get("/home").headers["Location"]))
+    app.config["TWO_FACTOR_REQUIRED"] = "nobody"
+    keep("admin's page for the professional", client.get(f"/admin/professionals/{person.id}"))
+    keep("confirm reset", client.get(f"/admin/professionals/{person.id}/reset-two-factor"))
+
+    files = {}
+    for n, (url, response) in enumerate(pages):
+        assert response.mimetype == "text/html" and response.status_code < 500, (url, response.status_code)
+        path = tmp_path / f"two-factor{n:02d}.html"
+        path.write_text(response.get_data(as_text=True), encoding="utf-8")
         files[str(path)] = url
     errors = vnu_errors([Path(p) for p in files])
     problems = [f"{files.get(str(e.get('url', '')).removeprefix('file:'), e.get('url'))}: line {e.get('lastLine')}: {e.get('message')}" for e in errors]

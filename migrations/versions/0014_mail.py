@@ -1,6 +1,6 @@
 """Email: outbox_email (emails written with the change that causes them,
 delivered by `send-emails`), password_reset_token (the emailed links of
-Forgotten password, stored hashed), and portal_user.email_notifications
+Forgotten password, stored hashed), and portal_user.wants_emails
 (the "Send me an email when something needs my attention" preference, on
 for everyone to begin with)
 
@@ -58,12 +58,12 @@ def upgrade():
     op.create_index(op.f('ix_password_reset_token_user_id'), 'password_reset_token', ['user_id'], unique=False)
     op.add_column(
         'portal_user',
-        sa.Column('email_notifications', sa.Boolean(), nullable=False, server_default=sa.text('true')),
+        sa.Column('wants_emails', sa.Boolean(), nullable=False, server_default=sa.text('true')),
     )
 
 
 def downgrade():
-    op.drop_column('portal_user', 'email_notifications')
+    op.drop_column('portal_user', 'wants_emails')
     op.drop_index(op.f('ix_password_reset_token_user_id'), table_name='password_reset_token')
     op.drop_table('password_reset_token')
     op.drop_index('ix_outbox_email_due', table_name='outbox_email')

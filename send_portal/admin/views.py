@@ -262,6 +262,28 @@ def end_sessions(user_id: int):
     return redirect(url_for("admin.professional", user_id=user.id), 303)
 
 
+@bp.route("/professionals/<int:user_id>/reset-two-factor", methods=["GET", "POST"])
+@admin_required
+def reset_two_factor(user_id: int):
+    """Remove a professional's second factor (a lost phone and lost recovery
+    codes) and sign them out everywhere; they set it up again."""
+    from ..auth import two_factor
+
+    user = _professional_or_404(user_id)
+    if not two_factor.is_set_up(user):
+        flash(f"{user.full_name} has not set up two-factor sign-in.", "error")
+        return redirect(url_for("admin.professional", user_id=user.id), 303)
+    if request.method == "POST":
+        ended = two_factor.reset(user, current_user._get_current_object())
+        db.session.commit()
+        flash(
+            f"{user.full_name}’s two-factor sign-in is reset and they are signed out everywhere "
+            f"({ended} active session{'' if ended == 1 else 's'} ended).", "success",
+        )
+        return redirect(url_for("admin.professional", user_id=user.id), 303)
+    return render_template("admin/confirm_reset_two_factor.html", professional=user)
+
+
 @bp.post("/professionals/<int:user_id>/reactivate")
 @admin_required
 def reactivate_professional(user_id: int):

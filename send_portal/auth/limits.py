@@ -32,7 +32,7 @@ ADDRESS = "address"
 # not clear the count of wrong codes.
 CODE_ACCOUNT = "code-acct"
 CODE_ADDRESS = "code-addr"
-PASSWORD = "password"
+PASSWORD = "password"  # nosec B105 - a kind of attempt, not a password
 SECOND_FACTOR = "second factor"
 _KINDS = {PASSWORD: (ACCOUNT, ADDRESS), SECOND_FACTOR: (CODE_ACCOUNT, CODE_ADDRESS)}
 # Forgotten password requests (send_portal/auth/password_reset.py): every

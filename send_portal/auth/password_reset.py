@@ -27,7 +27,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from .. import audit
 from ..extensions import db
 from ..mail import queue_email
-from ..mail.outbox import portal_url
+from ..mail.outbox import portal_url, render_email
 from ..models import Role, User, utcnow
 from . import limits, user_sessions
 from .forms import EMAIL_RE, RegistrationForm
@@ -89,11 +89,10 @@ def _hash(token: str) -> str:
 
 
 def _private(response):
-    """The page's address holds the token: keep it out of caches and out of
-    the Referer header of any link followed from it."""
+    """The page's address holds the token: keep it out of every cache. (The
+    service's Referrer-Policy already keeps the path from other sites.)"""
     response = make_response(response)
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
@@ -133,7 +132,7 @@ def forgot_password():
             queue_email(
                 user.email,
                 "Reset your password for the SEND Professional Portal",
-                render_template("mail/password_reset.txt", user=user, link=portal_url(path), path=path),
+                render_email("mail/password_reset.txt", user=user, link=portal_url(path), path=path),
             )
             audit.record(
                 audit.PASSWORD_RESET_REQUESTED, changed_by=user,
@@ -208,7 +207,7 @@ def reset_password(token: str):
         queue_email(
             user.email,
             "Your password for the SEND Professional Portal has been changed",
-            render_template("mail/password_changed.txt", user=user, link=portal_url(url_for("auth.forgot_password"))),
+            render_email("mail/password_changed.txt", user=user, link=portal_url(url_for("auth.forgot_password"))),
         )
         db.session.commit()
         if current_user.is_authenticated:

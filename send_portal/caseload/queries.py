@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, bindparam, false, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, false, func, or_, select, update
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
@@ -61,11 +61,14 @@ def months_ago(today: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
-def _live_involvements(professional: User):
-    """Involvements a professional may see at all: theirs, not deleted, not
-    unauthenticated or declined, and only once the professional is verified."""
+def _live_involvements(professional: User, professional_ids=None):
+    """Involvements a professional may see at all: theirs (or, given
+    professional_ids, those of the professionals whose caseloads they may
+    see: see Scope), not deleted, not unauthenticated or declined, and only
+    once the professional is verified."""
     conditions = [
-        Involvement.professional_id == professional.id,
+        Involvement.professional_id == professional.id if professional_ids is None
+        else Involvement.professional_id.in_(professional_ids),
         Involvement.deleted_at.is_(None),
         Involvement.status.in_(LIVE_STATUSES),
     ]
@@ -97,7 +100,138 @@ def _may_see_children(professional: User) -> bool:
     return professional.is_professional and professional.is_verified and professional.is_active
 
 
-def _matches(view: View, other_terms: int, may_see: bool):
+# --- scopes: whose caseload a list shows -----------------------------------------------------
+
+
+class ScopeKind(str, enum.Enum):
+    MINE = "mine"
+    TEAM = "team"
+    COVER = "cover"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Whose involvements a professional's list shows: their own (mine);
+    every member's of their organisation, where it shares a team caseload
+    (team); or a colleague's whom they cover for, between the cover's dates
+    (cover). Resolved from the signed-in professional (scopes_for,
+    scope_for) and handed to every list and access test below. Hide, Unhide
+    and Delete stay with one's own list (selected_involvements)."""
+
+    kind: ScopeKind
+    actor_id: int
+    professional_ids: tuple[int, ...]
+    label: str
+    cover_id: int | None = None
+    organisation_name: str | None = None
+
+    @property
+    def is_mine(self) -> bool:
+        return self.kind is ScopeKind.MINE
+
+    @property
+    def is_team(self) -> bool:
+        return self.kind is ScopeKind.TEAM
+
+    @property
+    def is_cover(self) -> bool:
+        return self.kind is ScopeKind.COVER
+
+
+def my_scope(professional: User) -> Scope:
+    return Scope(ScopeKind.MINE, professional.id, (professional.id,), "My caseload")
+
+
+def _current_covers(professional: User, today: date):
+    """(cover id, covered professional) of the covers this professional holds
+    today: started, not past their end, not ended sooner, and both still
+    members of the organisation the cover was given in."""
+    from ..organisations.models import Cover  # organisations imports this module
+
+    covered = aliased(User)
+    return db.session.execute(
+        select(Cover.id, covered)
+        .join(covered, covered.id == Cover.professional_id)
+        .where(
+            Cover.colleague_id == professional.id,
+            Cover.ended_at.is_(None),
+            Cover.starts_on <= today,
+            Cover.ends_on >= today,
+            Cover.organisation_id == professional.organisation_id,
+            covered.organisation_id == Cover.organisation_id,
+        )
+        .order_by(Cover.starts_on, Cover.id)
+    ).all()
+
+
+def team_member_ids(organisation_id: int) -> tuple[int, ...]:
+    return tuple(db.session.scalars(
+        select(User.id).where(User.organisation_id == organisation_id, User.role == "professional").order_by(User.id)
+    ))
+
+
+def scopes_for(professional: User, today: date | None = None) -> list[Scope]:
+    """Every list the professional may open: their own, their team's, and one
+    for each colleague they cover for today. Only their own until they are
+    verified (and then it is empty)."""
+    from ..organisations.models import Organisation
+
+    scopes = [my_scope(professional)]
+    if not _may_see_children(professional) or professional.organisation_id is None:
+        return scopes
+    today = today or date.today()
+    organisation = db.session.get(Organisation, professional.organisation_id)
+    if organisation is not None and organisation.shares_caseload:
+        scopes.append(Scope(
+            ScopeKind.TEAM, professional.id, team_member_ids(organisation.id), "Team caseload",
+            organisation_name=organisation.name,
+        ))
+    for cover_id, covered in _current_covers(professional, today):
+        scopes.append(Scope(
+            ScopeKind.COVER, professional.id, (covered.id,), f"Covering for {covered.full_name}", cover_id=cover_id,
+        ))
+    return scopes
+
+
+def scope_for(professional: User, kind: ScopeKind, cover_id: int | None = None, today: date | None = None) -> Scope | None:
+    """The scope asked for, if the professional has it today; else None (a 404)."""
+    if kind is ScopeKind.MINE:
+        return my_scope(professional)
+    return next(
+        (s for s in scopes_for(professional, today) if s.kind is kind and (kind is not ScopeKind.COVER or s.cover_id == cover_id)),
+        None,
+    )
+
+
+def _visible_professional_ids(professional: User, today: date | None = None) -> tuple[int, ...]:
+    """Whose involvements the professional may open a child through: every scope's."""
+    return tuple(sorted({pid for scope in scopes_for(professional, today) for pid in scope.professional_ids}))
+
+
+def acting_for(actor: User, involvement: Involvement, today: date | None = None) -> str | None:
+    """What an audit entry says when the actor works through a colleague's
+    involvement (team caseload or cover): how, and both names. None for
+    their own."""
+    if involvement.professional_id == actor.id:
+        return None
+    owner = db.session.get(User, involvement.professional_id)
+    covering = any(
+        s.is_cover and owner.id in s.professional_ids for s in scopes_for(actor, today)
+    )
+    how = "Under cover" if covering else "Through the team caseload"
+    return f"{how}: by {actor.full_name} ({actor.email}) for {owner.full_name} ({owner.email})"
+
+
+def _whose(column, team: bool):
+    """One professional's rows (a bind parameter professional_id), or, for a
+    team, its members' (professional_ids, a list): one range of the key for
+    each member, never a scan of the organisation's caseload."""
+    if team:
+        return column.in_(bindparam("professional_ids", expanding=True))
+    return column == bindparam("professional_id")
+
+
+def _matches(view: View, other_terms: int, may_see: bool, team: bool = False):
     """The WHERE clause, on caseload_name_token alone, of a filtered list:
     one row for each of the professional's involvements in the view whose
     person has, for every term, a word that starts with it.
@@ -123,9 +257,8 @@ def _matches(view: View, other_terms: int, may_see: bool):
     the 0th being the longest), length_0, today and cutoff."""
     c = CaseloadNameToken
     hidden = view is View.HIDDEN
-    professional_id = bindparam("professional_id")
     conditions = [
-        c.professional_id == professional_id,
+        _whose(c.professional_id, team),
         c.hidden == hidden,
         c.token >= bindparam("from_0"),
         c.token < bindparam("to_0"),
@@ -134,7 +267,7 @@ def _matches(view: View, other_terms: int, may_see: bool):
     for n in range(1, other_terms + 1):
         other = aliased(CaseloadNameToken)
         conditions.append(c.involvement_id.in_(select(other.involvement_id).where(
-            other.professional_id == professional_id,
+            _whose(other.professional_id, team),
             other.hidden == hidden,
             other.token >= bindparam(f"from_{n}"),
             other.token < bindparam(f"to_{n}"),
@@ -168,6 +301,7 @@ class ListedInvolvement(NamedTuple):
     id: int
     status: str
     person: ListedPerson
+    professional_name: str = ""  # the team caseload's Professional column
 
     @property
     def case_status(self) -> str:
@@ -206,21 +340,31 @@ def caseload_page(
     page_size: int = 50,
     recent_months: int = 18,
     today: date | None = None,
+    scope: Scope | None = None,
 ) -> CaseloadPage:
-    """A page of the professional's list in a view, filtered by what was
-    typed: in name order (Recent: latest activity first), then by person,
-    then (filtered lists) by involvement."""
+    """A page of the professional's list (or of the scope's: their team's, a
+    colleague's they cover for) in a view, filtered by what was typed: in
+    name order (Recent: latest activity first), then by person, then by
+    involvement."""
     today = today or date.today()
+    scope = scope or my_scope(professional)
+    if scope.actor_id != professional.id:
+        raise ValueError("a scope belongs to the professional it was resolved for")
     # The longest term drives the filter (see _matches); the rest narrow it.
     terms = sorted(query_terms(query), key=len, reverse=True)
     may_see = _may_see_children(professional)
-    params = {"professional_id": professional.id, "today": today, "cutoff": _cutoff(today, recent_months)}
+    team = scope.is_team
+    params = {"today": today, "cutoff": _cutoff(today, recent_months)}
+    if team:
+        params["professional_ids"] = list(scope.professional_ids)
+    else:
+        params["professional_id"] = scope.professional_ids[0]
     for n, term in enumerate(terms):
         params.update({f"from_{n}": term, f"to_{n}": _prefix_upper_bound(term), f"length_{n}": len(term)})
     # Run on the session's connection: the ORM's execution layer adds
     # nothing to plain rows, and cost a third of a millisecond a statement.
     connection = db.session.connection()
-    total = connection.execute(_count_statement(view, len(terms), may_see), params).scalar() or 0
+    total = connection.execute(_count_statement(view, len(terms), may_see, team), params).scalar() or 0
     page_count = max(1, -(-total // page_size))
     page = min(max(1, page), page_count)
     offset = (page - 1) * page_size
@@ -231,11 +375,15 @@ def caseload_page(
     if backwards:
         offset = total - offset - limit
     walk = not terms and _walk_name_order(view, total, offset + limit)
-    statement = _page_statement(view, len(terms), may_see, backwards, walk)
+    statement = _page_statement(view, len(terms), may_see, backwards, walk, team)
     rows = []
     for involvement_id, status, *person in connection.execute(statement, {**params, "limit": limit, "offset": offset}):
+        professional_name = ""
+        if team:
+            *person, given, family = person
+            professional_name = f"{given} {family}"
         listed = ListedPerson(*person)
-        rows.append((ListedInvolvement(involvement_id, status, listed), listed))
+        rows.append((ListedInvolvement(involvement_id, status, listed, professional_name), listed))
     if backwards:
         rows.reverse()
     return CaseloadPage(rows=rows, total=total, page=page, page_size=page_size)
@@ -255,9 +403,9 @@ def _statement(key: tuple, build):
     return statement
 
 
-def _unfiltered_where(view: View, may_see: bool):
+def _unfiltered_where(view: View, may_see: bool, team: bool = False):
     conditions = [
-        Involvement.professional_id == bindparam("professional_id"),
+        _whose(Involvement.professional_id, team),
         Involvement.deleted_at.is_(None),
         Involvement.status.in_(LIVE_STATUSES),
         _view_condition(view, bindparam("today"), bindparam("cutoff")),
@@ -267,30 +415,35 @@ def _unfiltered_where(view: View, may_see: bool):
     return and_(*conditions)
 
 
-def _count_statement(view: View, terms: int, may_see: bool):
+def _count_statement(view: View, terms: int, may_see: bool, team: bool = False):
     def build():
         if terms:
-            return select(func.count()).select_from(CaseloadNameToken).where(_matches(view, terms - 1, may_see))
+            return select(func.count()).select_from(CaseloadNameToken).where(_matches(view, terms - 1, may_see, team))
         # Counting reads an involvement index alone (Recent: the partial ix_involvement_recent).
-        return select(func.count()).select_from(Involvement.__table__).where(_unfiltered_where(view, may_see))
+        return select(func.count()).select_from(Involvement.__table__).where(_unfiltered_where(view, may_see, team))
 
-    return _statement(("count", view, terms, may_see), build)
+    return _statement(("count", view, terms, may_see, team), build)
 
 
-def _page_statement(view: View, terms: int, may_see: bool, backwards: bool, walk: bool):
+def _page_statement(view: View, terms: int, may_see: bool, backwards: bool, walk: bool, team: bool = False):
     def build():
         columns = (
             Involvement.id, Involvement.status, Person.id, Person.given_name, Person.family_name,
             Person.date_of_birth, Person.case_status, Person.last_activity_at,
         )
+        if team:  # the Professional column
+            columns += (User.given_name, User.family_name)
         if terms:
-            return _matches_page(_matches(view, terms - 1, may_see), view, backwards, columns)
-        statement = _unfiltered_page(view, _unfiltered_where(view, may_see), backwards, columns)
-        if walk:
-            statement = statement.with_hint(Person, f"INDEXED BY {NAME_ORDER_INDEX}", dialect_name="sqlite")
+            statement = _matches_page(_matches(view, terms - 1, may_see, team), view, backwards, columns)
+        else:
+            statement = _unfiltered_page(view, _unfiltered_where(view, may_see, team), backwards, columns, team)
+            if walk:
+                statement = statement.with_hint(Person, f"INDEXED BY {NAME_ORDER_INDEX}", dialect_name="sqlite")
+        if team:
+            statement = statement.join(User, User.id == Involvement.professional_id)
         return statement
 
-    return _statement(("page", view, terms, may_see, backwards, walk), build)
+    return _statement(("page", view, terms, may_see, backwards, walk, team), build)
 
 
 def _ordered(keys, backwards: bool):
@@ -299,7 +452,7 @@ def _ordered(keys, backwards: bool):
     return [key.desc() if descending != backwards else key.asc() for key, descending in keys]
 
 
-def _unfiltered_page(view: View, where, backwards: bool, columns):
+def _unfiltered_page(view: View, where, backwards: bool, columns, team: bool = False):
     if view is View.RECENT:
         # Newest first, then the person (and involvement) most recently added:
         # the order of ix_involvement_recent read backwards, so a page is
@@ -315,6 +468,8 @@ def _unfiltered_page(view: View, where, backwards: bool, columns):
             # sorts the list instead (SQLite: see _walk_name_order).
             key = key.concat("")
         keys = [(key, False), (Person.id, False)]
+        if team:  # a child two members work with is two rows
+            keys.append((Involvement.id, False))
     return (
         select(*columns)
         .join(Involvement.person)
@@ -370,14 +525,20 @@ def _walk_name_order(view: View, total: int, needed: int) -> bool:
     return needed * people <= total * total
 
 
-def involvement_for_person(professional: User, person_id: int) -> Involvement | None:
-    """The professional's live involvement with a child, or None. This is the
-    one test of whether a professional may see a child at all."""
+def involvement_for_person(professional: User, person_id: int, scope: Scope | None = None) -> Involvement | None:
+    """The live involvement through which the professional may see a child,
+    or None. This is the one test of whether a professional may see a child
+    at all: through their own involvement first, else (without a scope:
+    through any of theirs) a team member's where their organisation shares
+    a caseload, or that of a colleague they cover for today. Whose it is
+    (involvement.professional_id) decides whose forms and messages show;
+    acting_for says how to audit what is done through it."""
+    ids = scope.professional_ids if scope is not None else _visible_professional_ids(professional)
     return db.session.scalar(
         select(Involvement)
         .join(Person, Person.id == Involvement.person_id)
-        .where(_live_involvements(professional), Involvement.person_id == person_id)
-        .order_by(Involvement.id.desc())
+        .where(_live_involvements(professional, ids), Involvement.person_id == person_id)
+        .order_by(case((Involvement.professional_id == professional.id, 0), else_=1), Involvement.id.desc())
         .limit(1)
     )
 
@@ -547,6 +708,11 @@ def outstanding_form_requests(
 
 __all__ = [
     "View",
+    "Scope",
+    "ScopeKind",
+    "scopes_for",
+    "scope_for",
+    "acting_for",
     "CaseloadPage",
     "ListedInvolvement",
     "ListedPerson",

@@ -19,41 +19,56 @@ from ..display import case_status_tag, long_date
 # One row, without the indentation that a template would send for every row.
 # The checkbox is named "Select" and the full name (SPEC section 7), then the
 # date of birth, so that children with the same name are told apart.
-_ROW = (
-    '<tr class="govuk-table__row">'
+_SELECT = (
     '<td class="govuk-table__cell app-select-col">'
     '<div class="govuk-checkboxes govuk-checkboxes--small"><div class="govuk-checkboxes__item">'
     '<input class="govuk-checkboxes__input" id="select-{id}" name="person_id" type="checkbox" value="{id}">'
     '<label class="govuk-label govuk-checkboxes__label" for="select-{id}">'
     '<span class="govuk-visually-hidden">Select {name}{born_label}</span></label>'
     "</div></div></td>"
+)
+_CELLS = (
     '<th scope="row" class="govuk-table__header"><a class="govuk-link" href="{href}">{name}</a></th>'
     '<td class="govuk-table__cell">{born}</td>'
     '<td class="govuk-table__cell">{status}</td>'
     "{extra}</tr>\n"
 )
+_ROW = '<tr class="govuk-table__row">' + _SELECT + _CELLS
+# A team's or a covered colleague's list: no Select (Hide and Delete are one's
+# own), and for a team the professional whose involvement it is.
+_ROW_UNSELECTABLE = '<tr class="govuk-table__row">' + _CELLS
 _LAST_ACTIVITY = '<td class="govuk-table__cell">{}</td>'
+_PROFESSIONAL = '<td class="govuk-table__cell">{}</td>'
 
 # Dates of birth repeat across a caseload; formatting one is a strftime.
 _date = lru_cache(maxsize=8192)(long_date)
 
 
-def caseload_rows(rows, child_href_start: str, child_href_end: str, recent: bool = False) -> Markup:
+def caseload_rows(
+    rows, child_href_start: str, child_href_end: str, recent: bool = False, selectable: bool = True,
+    professional: bool = False,
+) -> Markup:
     """The <tr> of each (involvement, person) of a CaseloadPage. A child's
-    address is child_href_start + id + child_href_end (one url_for a page)."""
+    address is child_href_start + id + child_href_end (one url_for a page).
+    selectable: the Select checkbox (one's own list); professional: the
+    Professional column (the team's)."""
     start, end = escape(child_href_start), escape(child_href_end)
     parts = []
+    row = _ROW if selectable else _ROW_UNSELECTABLE
     for involvement, person in rows:
         person_id = int(person.id)
         born = _date(person.date_of_birth)
-        parts.append(_ROW.format(
+        extra = _PROFESSIONAL.format(escape(involvement.professional_name)) if professional else ""
+        if recent:
+            extra += _LAST_ACTIVITY.format(_date(person.last_activity_at.date()) if person.last_activity_at else "")
+        parts.append(row.format(
             id=person_id,
             name=escape(f"{person.given_name} {person.family_name}"),
             href=f"{start}{person_id}{end}",
             born=born,
             born_label=f", born {born}" if born else "",
             status=case_status_tag(involvement.case_status),
-            extra=_LAST_ACTIVITY.format(_date(person.last_activity_at.date()) if person.last_activity_at else "") if recent else "",
+            extra=extra,
         ))
     # Every value in parts was escaped or formatted from an integer or a date above.
     return Markup("".join(parts))  # nosec B704 - built from escaped parts

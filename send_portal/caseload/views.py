@@ -29,12 +29,27 @@ def people_count(n: int) -> str:
     return "1 person" if n == 1 else f"{n:,} people"
 
 
-def _list_args(view: View, query: str) -> dict:
-    return {"q": query, "view": None if view is View.ACTIVE else view.value}
+def _list_args(view: View, query: str, scope: queries.Scope | None = None) -> dict:
+    args = {"q": query, "view": None if view is View.ACTIVE else view.value}
+    if scope is not None and scope.is_cover:
+        args["cover_id"] = scope.cover_id
+    return args
 
 
-def list_url(view: View, query: str = "", page: int = 1) -> str:
-    return list_address("caseload.select_person", page, **_list_args(view, query))
+SCOPE_ENDPOINTS = {
+    queries.ScopeKind.MINE: "caseload.select_person",
+    queries.ScopeKind.TEAM: "caseload.team_caseload",
+    queries.ScopeKind.COVER: "caseload.covering",
+}
+
+
+def list_url(view: View, query: str = "", page: int = 1, scope: queries.Scope | None = None) -> str:
+    endpoint = SCOPE_ENDPOINTS[scope.kind] if scope is not None else "caseload.select_person"
+    return list_address(endpoint, page, **_list_args(view, query, scope))
+
+
+def scope_url(scope: queries.Scope) -> str:
+    return list_url(View.ACTIVE, scope=scope)
 
 
 def _parse_list_args(source) -> tuple[View, str, int]:
@@ -48,14 +63,19 @@ def _parse_list_args(source) -> tuple[View, str, int]:
     return view, query, page_number(source.get("page"))
 
 
-def _render(view: View, query: str, page: int, message: str | None = None, error: str | None = None, status: int = 200):
+def _render(view: View, query: str, page: int, message: str | None = None, error: str | None = None, status: int = 200,
+            scope: queries.Scope | None = None):
+    professional = current_user._get_current_object()
+    scopes = queries.scopes_for(professional)
+    scope = scope or scopes[0]
     caseload = queries.caseload_page(
-        current_user._get_current_object(),
+        professional,
         view,
         query,
         page,
         page_size=current_app.config["PAGE_SIZE"],
         recent_months=current_app.config["RECENT_MONTHS"],
+        scope=scope,
     )
     if not is_htmx():
         flashed_message, flashed_error = flashed_message_and_error()
@@ -64,7 +84,11 @@ def _render(view: View, query: str, page: int, message: str | None = None, error
         f"{people_count(caseload.total)} found" if caseload.total else "No people found"
     )
     # An error links to the first checkbox, or to the list's heading when no row is left.
-    error_target = f"select-{int(caseload.rows[0][1].id)}" if caseload.rows else "caseload-heading"
+    error_target = f"select-{int(caseload.rows[0][1].id)}" if caseload.rows and scope.is_mine else "caseload-heading"
+
+    def scoped_list_url(view: View, query: str = "", page: int = 1) -> str:
+        return list_url(view, query, page, scope)
+
     return render_page_or_block(
         "caseload/select_person.html",
         "workspace",
@@ -77,8 +101,11 @@ def _render(view: View, query: str, page: int, message: str | None = None, error
         error=error,
         error_target=error_target,
         found=found,
-        list_url=list_url,
-        page_url=page_addresses("caseload.select_person", **_list_args(view, query)),
+        list_url=scoped_list_url,
+        page_url=page_addresses(SCOPE_ENDPOINTS[scope.kind], **_list_args(view, query, scope)),
+        scope=scope,
+        scopes=scopes if len(scopes) > 1 else [],
+        scope_url=scope_url,
         actions=ACTIONS,
         caseload_rows=caseload_rows,
     )
@@ -92,6 +119,36 @@ def select_person(view: str):
     args["view"] = view
     view_, query, page = _parse_list_args(args)
     return _render(view_, query, page)
+
+
+@bp.get("/team-caseload", defaults={"view": "active"})
+@bp.get("/team-caseload/<any(hidden, recent):view>")
+@professional_required
+def team_caseload(view: str):
+    """Every member's children, where the LA lets the organisation share a
+    caseload; else 404."""
+    scope = queries.scope_for(current_user._get_current_object(), queries.ScopeKind.TEAM)
+    if scope is None:
+        abort(404)
+    args = request.args.to_dict()
+    args["view"] = view
+    view_, query, page = _parse_list_args(args)
+    return _render(view_, query, page, scope=scope)
+
+
+@bp.get("/covering/<int:cover_id>", defaults={"view": "active"})
+@bp.get("/covering/<int:cover_id>/<any(hidden, recent):view>")
+@professional_required
+def covering(cover_id: int, view: str):
+    """A colleague's caseload, while this professional covers for them; 404
+    before the cover starts, after it ends, and for anyone else."""
+    scope = queries.scope_for(current_user._get_current_object(), queries.ScopeKind.COVER, cover_id)
+    if scope is None:
+        abort(404)
+    args = request.args.to_dict()
+    args["view"] = view
+    view_, query, page = _parse_list_args(args)
+    return _render(view_, query, page, scope=scope)
 
 
 # Person ids are PostgreSQL integers: anything larger cannot be anyone's, and

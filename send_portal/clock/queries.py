@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import current_app
-from sqlalchemy import Integer, and_, exists, false, func, not_, or_, select, true
+from sqlalchemy import Integer, and_, bindparam, exists, func, not_, or_, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
@@ -20,12 +20,15 @@ from ..extensions import db
 from ..forms.models import FormRequest, FormResponse
 from ..models import Involvement, InvolvementStatus, Person, User
 from . import deadlines as dl
-from .prediction import Advice, Assessment, Medians, _at_risk, assess, thresholds
+from .prediction import Advice, Assessment, Medians, assess, thresholds
 
 OPEN = Person.clock_due_on.is_not(None)
 MEDIANS_SECONDS = 600  # the authority's medians are worked out at most this often
 HISTORY_ROWS = 2000  # the most recent requests (and advice) the medians read
 IDS_AT_ONCE = 500
+# A list of keys bound as one parameter: SQLAlchemy does not build (and
+# coerce) a literal for each key of the list on every request.
+IDS = bindparam("ids", expanding=True)
 
 
 @dataclass(frozen=True)
@@ -160,7 +163,12 @@ def professional_ids(filters: ClockFilters) -> list[int] | None:
 
 
 def _conditions(filters: ClockFilters) -> list:
-    conditions = [OPEN]
+    return [OPEN, *_filter_conditions(filters)]
+
+
+def _filter_conditions(filters: ClockFilters) -> list:
+    """The stage, professional and organisation filters."""
+    conditions = []
     if filters.stage:
         conditions.append(Person.clock_stage == filters.stage)
     ids = professional_ids(filters)
@@ -190,7 +198,7 @@ def advice_for(person_ids) -> dict[int, list[Advice]]:
         rows = db.session.execute(
             select(Involvement.person_id, Involvement.professional_id, FormRequest.requested_at, answered)
             .join(Involvement, Involvement.id == FormRequest.involvement_id)
-            .where(Involvement.person_id.in_(ids[start:start + IDS_AT_ONCE]))
+            .where(Involvement.person_id.in_(IDS)), {"ids": ids[start:start + IDS_AT_ONCE]}
         ).all()
         for person_id, professional_id, requested_at, done in rows:
             found[person_id].append(Advice(professional_id, dl.london_today(requested_at), bool(done)))
@@ -212,7 +220,7 @@ def _days_between_sqlite(element, compiler, **kw):
 @compiles(days_between, "postgresql")
 def _days_between_postgresql(element, compiler, **kw):
     later, earlier = list(element.clauses)
-    return f"({compiler.process(later, **kw)} - {compiler.process(earlier, **kw)})"
+    return f"(CAST({compiler.process(later, **kw)} AS date) - CAST({compiler.process(earlier, **kw)} AS date))"
 
 
 def _later(today: date):
@@ -220,46 +228,29 @@ def _later(today: date):
     return Person.clock_due_on >= today + timedelta(days=dl.DUE_THIS_WEEK_DAYS)
 
 
-def _at_risk_without_advice(m: Medians, today: date):
-    """prediction._at_risk without the advice, as a condition on the stored
-    columns of the cases not yet due this week (prediction.Thresholds)."""
+def _at_risk_sql(m: Medians, today: date):
+    """prediction._at_risk as a condition on the stored columns of the cases
+    not yet due this week (prediction.Thresholds), read from
+    ix_person_clock_stage alone; outstanding advice by Person.clock_advice_on,
+    the newest unanswered request (the latest to arrive)."""
     t = thresholds(m, today)
     return or_(
         and_(Person.clock_stage == dl.REQUEST, true() if t.request_all else Person.clock_due_on < t.request_due_before),
         and_(Person.clock_stage == dl.ASSESSMENT, or_(
             days_between(Person.clock_due_on, Person.assessment_decision_on) < t.assessment_slack_below,
             Person.clock_due_on < t.assessment_due_before,
+            # Outstanding advice, asked for since the request, arriving late.
+            # (IS NOT NULL first: without advice this is false, never NULL, so On track's NOT holds.)
+            and_(Person.clock_advice_on.is_not(None), Person.clock_advice_on >= Person.request_received_on,
+                 days_between(Person.clock_due_on, Person.clock_advice_on) < t.advice_days_late),
         )),
         and_(Person.clock_stage == dl.DRAFT, days_between(Person.clock_due_on, Person.draft_plan_on) < t.draft_slack_below),
     )
 
 
-def _late_advice_ids(filters: ClockFilters, today: date, m: Medians) -> list[int]:
-    """The assessments At risk through their outstanding advice alone: the
-    newest unanswered request for each, judged by prediction._at_risk."""
-    answered = exists().where(FormResponse.form_request_id == FormRequest.id, FormResponse.submitted_at.is_not(None))
-    rows = db.session.execute(
-        select(Person.id, Person.clock_stage, Person.clock_due_on, Person.request_received_on,
-               Person.assessment_decision_on, Person.draft_plan_on, func.max(FormRequest.requested_at))
-        .join(Involvement, Involvement.person_id == Person.id)
-        .join(FormRequest, FormRequest.involvement_id == Involvement.id)
-        .where(*_conditions(filters), Person.clock_stage == dl.ASSESSMENT, _later(today),
-               not_(_at_risk_without_advice(m, today)), not_(answered))
-        .group_by(Person.id, Person.clock_stage, Person.clock_due_on, Person.request_received_on,
-                  Person.assessment_decision_on, Person.draft_plan_on)
-    ).all()
-    return sorted(
-        row.id for row in rows
-        if _at_risk(row, [Advice(0, dl.london_today(row[-1]), False)], m.days, today)
-    )
-
-
-def _at_risk_condition(filters: ClockFilters, today: date, m: Medians):
-    """At risk, as a condition: not due this week, and late by the steps to
-    come or by outstanding advice."""
-    late_advice = _late_advice_ids(filters, today, m)
-    advice = Person.id.in_(late_advice) if late_advice else false()
-    return and_(_later(today), or_(_at_risk_without_advice(m, today), advice))
+def _at_risk_condition(today: date, m: Medians):
+    """At risk: not due this week, and late by the steps to come (prediction.Thresholds)."""
+    return and_(_later(today), _at_risk_sql(m, today))
 
 
 def _status_conditions(filters: ClockFilters, today: date, m: Medians) -> list:
@@ -269,9 +260,9 @@ def _status_conditions(filters: ClockFilters, today: date, m: Medians) -> list:
     elif filters.status == dl.DUE_THIS_WEEK:
         conditions += [Person.clock_due_on >= today, Person.clock_due_on < today + timedelta(days=dl.DUE_THIS_WEEK_DAYS)]
     elif filters.status == dl.AT_RISK:
-        conditions.append(_at_risk_condition(filters, today, m))
+        conditions.append(_at_risk_condition(today, m))
     elif filters.status == dl.ON_TRACK:
-        conditions += [_later(today), not_(_at_risk_condition(filters, today, m))]
+        conditions += [_later(today), not_(_at_risk_sql(m, today))]
     return conditions
 
 
@@ -289,8 +280,8 @@ def counts(filters: ClockFilters, today: date, m: Medians) -> dict[str, int]:
     at_risk = db.session.scalar(
         select(func.count()).select_from(Person).where(
             *_conditions(unfiltered), _later(today), Person.clock_stage.in_(dl.PRE_PLAN_STAGES),
-            _at_risk_without_advice(m, today))
-    ) + len(_late_advice_ids(unfiltered, today, m))
+            _at_risk_sql(m, today))
+    )
     return {
         "total": total,
         dl.OVERDUE: overdue,
@@ -310,7 +301,7 @@ def _rows(ids: list[int], statuses: dict[int, Assessment], today: date) -> list[
                    Person.clock_due_on, Person.request_received_on, Person.assessment_decision_on,
                    Person.draft_plan_on, Person.final_plan_on, Person.next_review_on, Person.case_status,
                    Person.assessment_outcome, Person.twenty_week_exception_reason)
-            .where(Person.id.in_(ids))
+            .where(Person.id.in_(IDS)), {"ids": ids}
         ).all()
     }
     advice = advice_for(i for i in ids if people[i].clock_stage in dl.PRE_PLAN_STAGES)
@@ -359,7 +350,7 @@ def all_rows(filters: ClockFilters, today: date):
 @dataclass
 class ChartData:
     weeks: list[tuple[str, int]]  # ("1", n) ... ("20", n), ("Past 20", n)
-    months: list[tuple[date, int, int]]  # (first of month, late final plans, of which with an exception)
+    months: list[tuple[date, int]]  # (first of month, final plans issued after week 20)
 
 
 def chart_data(filters: ClockFilters, today: date, months: int = 12) -> ChartData:
@@ -375,18 +366,18 @@ def chart_data(filters: ClockFilters, today: date, months: int = 12) -> ChartDat
     weeks = [(str(i + 1), by_week[i]) for i in range(20)] + [("Past 20", by_week[20])]
 
     first = dl.add_months(today.replace(day=1), -(months - 1))
-    late: dict[date, list[int]] = {dl.add_months(first, i): [0, 0] for i in range(months)}
-    finals = db.session.execute(
-        select(Person.final_plan_on, Person.request_received_on, Person.twenty_week_exception_reason)
+    late: dict[date, int] = {dl.add_months(first, i): 0 for i in range(months)}
+    # Counted from ix_person_final_plan_on alone (it holds both dates), a row a day.
+    late_days = days_between(Person.final_plan_on, Person.request_received_on) > dl.RULES["final"].days
+    by_day = db.session.execute(
+        select(Person.final_plan_on, func.count().filter(late_days))
         .where(Person.final_plan_on.is_not(None), Person.final_plan_on >= first, Person.final_plan_on <= today,
                Person.request_received_on.is_not(None))
+        .group_by(Person.final_plan_on)
     ).all()
-    for final, received, reason in finals:
-        if final > dl.due("final", received):
-            bucket = late[final.replace(day=1)]
-            bucket[0] += 1
-            bucket[1] += 1 if reason else 0
-    return ChartData(weeks, [(month, n, with_reason) for month, (n, with_reason) in late.items()])
+    for final, n in by_day:
+        late[final.replace(day=1)] += n
+    return ChartData(weeks, list(late.items()))
 
 
 # --- the SEN2 fields the LA admin records (the admin's timeline form) -------------

@@ -69,7 +69,7 @@ def clock():
     )
     months_desc = (
         "Final plans issued after week 20, by month: "
-        + ", ".join(f"{month:%B %Y}: {n}" for month, n, _r in chart.months)
+        + ", ".join(f"{month:%B %Y}: {n}" for month, n in chart.months)
         + ". The same figures are in the table that follows."
     )
     return render_page_or_block(
@@ -90,7 +90,7 @@ def clock():
         weeks_chart=bar_chart("clock-weeks-chart", "Open cases by week of the 20", weeks_desc,
                               [(label if label.isdigit() else "20+", n) for label, n in chart.weeks], "Week of the 20"),
         months_chart=bar_chart("clock-breaches-chart", "Final plans issued late, by month", months_desc,
-                               [(f"{month:%b}", n) for month, n, _r in chart.months], "Month the final plan was issued"),
+                               [(f"{month:%b}", n) for month, n in chart.months], "Month the final plan was issued"),
     )
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import audit
-from ..caseload.queries import involvement_for_person, record_activity
+from ..caseload.queries import acting_for, involvement_for_person, record_activity
 from ..extensions import db
 from ..models import Involvement, Person, User, utcnow
 from .definitions import Catalogue, FormDefinition
@@ -53,10 +53,13 @@ def involvement_or_none(professional: User, person_id: int) -> Involvement | Non
 def _visible_involvements(professional: User, involvement: Involvement):
     """The professional's involvements whose forms show with this live one:
     once authenticated, all of theirs with the child (a re-authenticated
-    involvement gets its history back); before, only this one."""
+    involvement gets its history back); before, only this one. "Theirs" is
+    the involvement's professional: through a team caseload or cover, a
+    colleague works on that professional's forms (caseload.queries decided
+    they may)."""
     if not involvement.is_authenticated:
         return Involvement.id == involvement.id
-    return and_(Involvement.professional_id == professional.id, Involvement.person_id == involvement.person_id)
+    return and_(Involvement.professional_id == involvement.professional_id, Involvement.person_id == involvement.person_id)
 
 
 def offered_forms(professional: User, involvement: Involvement) -> list[FormDefinition]:
@@ -233,9 +236,10 @@ def submit(professional: User, response: FormResponse, definition: FormDefinitio
     db.session.refresh(response)
     person = response.involvement.person
     record_activity(person, f"{definition.title} submitted (reference {reference})", professional, when=now)
+    acting = acting_for(professional, response.involvement)
     audit.record(
         audit.FORM_SUBMITTED, changed_by=professional, person=person, professional=professional,
-        details=f"{definition.title}, reference {reference}",
+        details=f"{definition.title}, reference {reference}" + (f". {acting}" if acting else ""),
     )
     from ..notifications import link_to, notify_admins
 

@@ -142,7 +142,7 @@ def child_forms(person_id: int):
     if involvement.is_authenticated:
         from ..messages.queries import unread_count
 
-        unread = unread_count(current_user.id, person.id, for_la=False)
+        unread = unread_count(involvement.professional_id, person.id, for_la=False)
     return render_template(
         "forms/child_forms.html",
         involvement=involvement,

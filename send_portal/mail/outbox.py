@@ -45,3 +45,12 @@ def portal_url(path: str) -> str | None:
     if not base and config.get("SEND_PORTAL_ENV") in ("development", "testing") and has_request_context():
         base = request.url_root.rstrip("/")
     return f"{base}{path}" if base else None
+
+
+def render_email(template: str, **context) -> str:
+    """An email's text from templates/mail/. Rendered without the request's
+    context processors: an email may be written by a command, with no
+    request, and must not depend on who is signed in."""
+    from flask import current_app
+
+    return current_app.jinja_env.get_template(template).render(config=current_app.config, **context)

@@ -139,7 +139,7 @@ def transport_for(app) -> SmtpTransport | FileTransport:
     settings = SmtpSettings.from_config(app.config)
     if settings is not None:
         return SmtpTransport(settings)
-    if app.config.get("SEND_PORTAL_ENV") in ("development", "testing") or app.testing:
+    if app.config.get("SEND_PORTAL_ENV") in ("development", "testing"):
         return FileTransport(os.path.join(app.instance_path, "mail"))
     raise MailNotConfigured(
         "SMTP_HOST is not set, so no email can be sent. Set SMTP_HOST (and SMTP_PORT, SMTP_STARTTLS or "
@@ -195,7 +195,11 @@ def _permanent(error: BaseException) -> bool:
 
 
 def _connection_lost(error: BaseException) -> bool:
-    return isinstance(error, (smtplib.SMTPServerDisconnected, OSError))
+    # Every SMTPException is an OSError too: only a dropped connection or a
+    # network error ends the batch.
+    return isinstance(error, smtplib.SMTPServerDisconnected) or (
+        isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
+    )
 
 
 @dataclass

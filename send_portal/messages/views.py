@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
 from .. import audit
-from ..caseload.queries import involvement_for_person, record_activity
+from ..caseload.queries import acting_for, involvement_for_person, record_activity
 from ..extensions import db
 from ..forms import queries as form_queries
 from ..forms.answers import clean_text
@@ -100,12 +100,17 @@ def thread(person_id: int):
         if not errors:
             queries.add_message(involvement, current_user, from_la=False, body=body)
             record_activity(person, "Message from a professional", current_user)
-            notify_admins("message_from_professional", link_to("messages.admin_thread", person_id=person_id, professional_id=current_user.id))
+            acting = acting_for(current_user, involvement)
+            if acting:
+                audit.record(audit.MESSAGE_SENT_FOR_COLLEAGUE, changed_by=current_user, person=person,
+                             professional=involvement.professional, details=acting)
+            # The thread is the involvement's professional's with the LA.
+            notify_admins("message_from_professional", link_to("messages.admin_thread", person_id=person_id, professional_id=involvement.professional_id))
             db.session.commit()
             flash(f"Your message has been sent to {current_app.config['LA_NAME']}.", "success")
             return redirect(url_for("messages.thread", person_id=person_id) + "#reply", 303)
         db.session.rollback()
-    messages = queries.thread_messages(current_user.id, person_id)
+    messages = queries.thread_messages(involvement.professional_id, person_id)
     unread_ids = [m.id for m in messages if m.from_la and m.read_at is None]
     banner, _error = flashed_message_and_error() if not errors else (None, None)
     return _render_and_mark_read(

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..display import long_date
 from ..extensions import db
+from ..mail.notifications import email_notification
 from ..models import Role, User
 from .models import Notification
 
@@ -58,6 +59,9 @@ def notify(user: User | int, kind: str, link: str, *, due_on: date | None = None
         link=link,
     )
     db.session.add(notification)
+    # Its email (if the kind is emailed and the person wants them), in the
+    # same transaction: written to the outbox, sent after commit.
+    email_notification(user, kind, notification.text)
     return notification
 
 

@@ -35,6 +35,12 @@ def _live_involvement_or_404(person_id: int) -> Involvement:
 def child(person_id: int):
     involvement = _live_involvement_or_404(person_id)
     person = involvement.person
+    acting = queries.acting_for(current_user, involvement)
+    if acting:
+        # A colleague's child (team caseload or cover): who opened it is audited.
+        audit.record(audit.PERSON_OPENED_FOR_COLLEAGUE, changed_by=current_user, person=person,
+                     professional=involvement.professional, details=acting)
+        db.session.commit()
     return render_template(
         "people/child.html",
         involvement=involvement,
@@ -218,9 +224,10 @@ def edit_person(person_id: int):
             changed = _apply_edit(person, form)
             if changed:
                 queries.record_activity(person, "Details corrected by a professional", current_user)
+                acting = queries.acting_for(current_user, involvement)
                 audit.record(
                     audit.PERSON_EDITED, changed_by=current_user, person=person, professional=current_user,
-                    details="Changed: " + ", ".join(changed),
+                    details="Changed: " + ", ".join(changed) + (f". {acting}" if acting else ""),
                 )
             db.session.commit()
             return redirect(url_for("people.child", person_id=person.id, updated=1 if changed else 0), 303)
