@@ -151,6 +151,10 @@ def ensure_open_cases(url: str, count: int | None = None, log=print) -> int:
                 "INSERT INTO form_response (id, involvement_id, form_key, title, status, answers, form_request_id, created_at, "
                 "updated_at, submitted_at) VALUES (:id, :involvement_id, :form_key, :title, :status, :answers, "
                 ":form_request_id, :created_at, :updated_at, :submitted_at)"), responses)
+        if db.engine.dialect.name == "postgresql":  # the rows above were given their ids
+            for table in ("portal_user", "form_request", "form_response"):
+                db.session.execute(text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
         # Person.clock_advice_on, as the app keeps it on its own writes.
         from send_portal.clock import newest_unanswered_advice
 

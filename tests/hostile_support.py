@@ -145,6 +145,8 @@ class World:
     live_involvements: dict = field(default_factory=dict)  # kind -> involvement ids
     # Other things a professional owns through a child: {"response": {"A": [ids]}, ...}
     owned: dict = field(default_factory=dict)
+    # Cover arrangements by when they run: {"before": id, "during": id, "after": id}
+    covers: dict = field(default_factory=dict)
 
     def person_ids(self) -> list[int]:
         return [p.id for p in self.people.values()]
@@ -156,7 +158,17 @@ class World:
         return list(self.involvements.values())
 
 
-USER_KINDS = ("anon", "unverified", "A", "B", "admin")
+# Issue 14's people: T2 shares the team caseload of Hostile Academy with T1
+# (and leads it); the leaver was a member of it, signed in, and has been
+# handed over to T1 (their session ended); in Hostile Clinic (no team
+# caseload) C has given cover to three colleagues: one whose cover starts
+# tomorrow, one covering today, one whose cover ended yesterday. B is in
+# no organisation: the non-member.
+TEAM_KINDS = ("T2", "cover_before", "cover_during", "cover_after", "leaver")
+USER_KINDS = ("anon", "unverified", "A", "B", "admin", *TEAM_KINDS)
+# Professionals who make requests (the leaver is signed out by the hand-over).
+PROFESSIONAL_KINDS = ("unverified", "A", "B", "T2", "cover_before", "cover_during", "cover_after")
+SIGNED_OUT_KINDS = ("anon", "leaver")
 
 USERS = {
     # kind: (given, family, email, role, professional type, verified)
@@ -166,7 +178,22 @@ USERS = {
     "admin": ("Alex", "Morgan", "alex.morgan@la.example", "admin", None, True),
     # Not one of the USER_KINDS that make requests: someone for the admin to reactivate.
     "deactivated": ("Dee", "Parted", "dee.parted@school.example", "professional", "health", True),
+    # Owners of team and covered children (they make no requests).
+    "T1": ("Tess", "Teamer", "tess.teamer@academy.example", "professional", "senco", True),
+    "C": ("Cora", "Covered", "cora.covered@clinic.example", "professional", "health", True),
+    "T2": ("Theo", "Twomate", "theo.twomate@academy.example", "professional", "senco", True),
+    "leaver": ("Lena", "Leftearly", "lena.leftearly@academy.example", "professional", "senco", True),
+    "cover_before": ("Bea", "Beforehand", "bea.beforehand@clinic.example", "professional", "health", True),
+    "cover_during": ("Dev", "Duringly", "dev.duringly@clinic.example", "professional", "health", True),
+    "cover_after": ("Aft", "Afterwards", "aft.afterwards@clinic.example", "professional", "health", True),
 }
+# organisation: (shares a team caseload, members, its lead)
+ORGANISATIONS = {
+    "Hostile Academy": (True, ("T1", "T2", "leaver"), "T2"),
+    "Hostile Clinic": (False, ("C", "cover_before", "cover_during", "cover_after"), None),
+}
+# when: (colleague kind, first day, last day), in days from today
+COVERS = {"before": ("cover_before", 1, 5), "during": ("cover_during", -1, 1), "after": ("cover_after", -5, -1)}
 
 # Family names chosen so that a substring test cannot match anything else.
 CHILDREN = {
@@ -180,6 +207,10 @@ CHILDREN = {
     "b_awaiting": ("Brunhilde", "Brambleton", "B", InvolvementStatus.AWAITING, False, False),
     "u1": ("Ulrika", "Unseenova", "unverified", InvolvementStatus.AWAITING, False, False),
     "unrelated": ("Zebedee", "Zanzibarov", None, None, False, False),
+    "t1": ("Tamsin", "Teamworthy", "T1", InvolvementStatus.AUTHENTICATED, False, False),
+    "c1": ("Cosmo", "Coverdale", "C", InvolvementStatus.AUTHENTICATED, False, False),
+    # The leaver's, handed over to T1 (signed_in_sessions).
+    "l1": ("Lorcan", "Leaverington", "leaver", InvolvementStatus.AUTHENTICATED, False, False),
 }
 VISIBLE = {
     "anon": set(),
@@ -187,6 +218,11 @@ VISIBLE = {
     "A": {"a1", "a_hidden", "a_awaiting"},
     "B": {"b1", "b_awaiting"},
     "admin": set(CHILDREN),
+    "T2": {"t1", "l1"},  # through the team caseload
+    "cover_before": set(),
+    "cover_during": {"c1"},
+    "cover_after": set(),
+    "leaver": set(),
 }
 
 
@@ -207,6 +243,7 @@ def build_world() -> World:
         db.session.add(user)
         db.session.flush()
         users[kind] = Someone(user.id, email, given, family)
+    covers = _organisations_and_cover(users)
     people, involvements = {}, {}
     for n, (key, (given, family, owner, status, hidden, deleted)) in enumerate(CHILDREN.items()):
         person = Person(
@@ -229,7 +266,7 @@ def build_world() -> World:
             db.session.flush()
             involvements[key] = involvement.id
     db.session.commit()
-    world = World(users=users, people=people, involvements=involvements)
+    world = World(users=users, people=people, involvements=involvements, covers=covers)
     seeded = _seed_forms_and_messages(world)
     for kind in USER_KINDS:
         hidden = sorted(set(CHILDREN) - VISIBLE[kind])
@@ -242,6 +279,44 @@ def build_world() -> World:
             if kind != "admin" else set(involvements.values())
         )
     return world
+
+
+def _organisations_and_cover(users: dict) -> dict:
+    from datetime import timedelta
+
+    from send_portal.organisations.models import Cover, Organisation, name_key
+
+    for name, (shares, members, lead) in ORGANISATIONS.items():
+        organisation = Organisation(name=name, name_key=name_key(name), kind="other", shares_caseload=shares)
+        db.session.add(organisation)
+        db.session.flush()
+        for kind in members:
+            user = db.session.get(User, users[kind].id)
+            user.organisation_id = organisation.id
+            user.is_organisation_lead = kind == lead
+    today, covers = date.today(), {}
+    for when, (kind, first, last) in COVERS.items():
+        giver = db.session.get(User, users["C"].id)
+        cover = Cover(
+            organisation_id=giver.organisation_id, professional_id=giver.id, colleague_id=users[kind].id,
+            starts_on=today + timedelta(days=first), ends_on=today + timedelta(days=last), created_by_id=giver.id,
+        )
+        db.session.add(cover)
+        db.session.flush()
+        covers[when] = cover.id
+    return covers
+
+
+def hand_over_the_leaver(world: World) -> None:
+    """The leaver's children go to T1, by the LA: their account closes and
+    their sessions end."""
+    from send_portal.organisations.service import hand_over, leaver_children
+
+    leaver = db.session.get(User, world.users["leaver"].id)
+    t1 = db.session.get(User, world.users["T1"].id)
+    admin = db.session.get(User, world.users["admin"].id)
+    hand_over(admin, leaver, {child.involvement_id: t1 for child in leaver_children(leaver)})
+    db.session.commit()
 
 
 def _seed_forms_and_messages(world: World) -> set[str]:
@@ -345,6 +420,8 @@ def signed_in_sessions(app, world: World) -> dict[str, tuple[str, str]]:
             sign_in(client, world.users[kind])
         token = csrf_token(client)
         sessions[kind] = (client.get_cookie(SESSION_COOKIE).value, token)
+    # The leaver signed in before leaving: that session must be over.
+    hand_over_the_leaver(world)
     return sessions
 
 
@@ -415,6 +492,8 @@ def htmx_headers(on: bool) -> dict:
 # --- the database, before and after ----------------------------------------------------
 
 SIGN_IN_ACTIONS = {"Signed in", "Sign-in failed", "Signed out", "Signed out of other devices"}
+# Reads that are audited: opening a colleague's child (team caseload, cover).
+AUDITED_READS = {"Child's record opened through a colleague's caseload"}
 # What signing in and out keeps on the server: a person's own sessions, and
 # the failed sign-ins the rate limit counts.
 SIGN_IN_TABLES = {"user_session", "sign_in_failure"}
@@ -441,7 +520,7 @@ def snapshot(read_receipts: bool = True) -> dict:
         ]
         query = select(*columns)
         if table.name == "audit_entry":
-            query = query.where(table.c.action.not_in(SIGN_IN_ACTIONS))
+            query = query.where(table.c.action.not_in(SIGN_IN_ACTIONS | AUDITED_READS))
         order = list(table.primary_key.columns) or columns
         rows = db.session.execute(query.order_by(*order)).all()
         state[table.name] = [tuple(repr(v) if isinstance(v, (dict, list)) else v for v in r) for r in rows]
@@ -463,6 +542,7 @@ def describe_change(before: dict, after: dict) -> str:
 PERSON_ARG = re.compile(r"^(person|child|cyp|student|pupil)(_id)?$")
 INVOLVEMENT_ARG = re.compile(r"^involvement(_id)?$")
 USER_ARG = re.compile(r"^(user|professional)(_id)?$")
+COVER_ARG = re.compile(r"^cover(_id)?$")
 # URL arguments naming something a professional owns through a child.
 OWNED_ARGS = {
     "response": re.compile(r"^(form_)?(response|submission)(_id)?$"),
@@ -511,7 +591,15 @@ def int_values(name: str, world: World, scope: str) -> list[int]:
             return world.user_ids() + [MISSING_ID]
         if scope == "admin":
             return [world.users["unverified"].id, world.users["B"].id, world.users["deactivated"].id]
+        if scope == "T2":  # the lead's own pages are about the members they lead
+            return [world.users["T1"].id]
         return [world.users[scope].id]
+    if COVER_ARG.match(name):
+        if scope == "all":
+            return sorted(world.covers.values()) + [MISSING_ID]
+        if scope == "admin":
+            return sorted(world.covers.values())
+        return [world.covers["during"]] if scope == "cover_during" else [MISSING_ID]
     owned = world.owned.get(owned_kind(name) or "", {})
     if owned:
         everything = sorted({i for ids in owned.values() for i in ids})
@@ -553,12 +641,19 @@ def urls_for(route: Route, world: World, scope: str, limit: int = 60) -> list[tu
     return list(unique.items())
 
 
+# Professionals' routes that exist for someone other than A: a covering
+# colleague's list, an organisation lead's hand-over of a leaver.
+OWNERS = {"caseload.covering": "cover_during", "organisations.lead_hand_over": "T2"}
+
+
 def own_scope(route: Route) -> str:
     """The user kind for whom a route exists."""
-    return "admin" if route.area == "admin" else "A"
+    return "admin" if route.area == "admin" else OWNERS.get(route.endpoint, "A")
 
 
 def actor_kind_for(route: Route) -> str:
+    if route.area == "send" and route.endpoint in OWNERS:
+        return OWNERS[route.endpoint]
     return {"admin": "admin", "send": "A", "signed_in": "A", "public": "anon"}[route.area]
 
 

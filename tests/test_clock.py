@@ -501,3 +501,74 @@ def test_the_database_finds_exactly_the_cases_the_rule_puts_at_risk(app, make_pe
         found = {row.id for row in queries.all_rows(queries.ClockFilters(status=status), TODAY)}
         assert found == wanted
         assert {row.id for row in queries.all_rows(queries.ClockFilters(status=status), TODAY) if row.status == status} == wanted
+
+
+def test_the_newest_unanswered_advice_is_kept_on_the_person(app, make_person, professional, other_professional, admin):
+    person = _case(make_person, received=date(2026, 1, 5), decided=date(2026, 2, 2), professional=professional)
+    db.session.add(Involvement(professional_id=other_professional.id, person_id=person.id,
+                               status=InvolvementStatus.AUTHENTICATED.value))
+    db.session.commit()
+    ours, theirs = db.session.query(Involvement).filter_by(person_id=person.id).order_by(Involvement.id).all()
+
+    def ask(involvement, at):
+        request = FormRequest(involvement_id=involvement.id, form_key="advice", title="Advice", due_on=at.date(),
+                              requested_by_id=admin.id, requested_at=at)
+        db.session.add(request)
+        db.session.commit()
+        return request
+
+    def stored():
+        return db.session.execute(sql("SELECT clock_advice_on FROM person WHERE id = :id"), {"id": person.id}).scalar()
+
+    assert stored() is None
+    ask(ours, datetime(2026, 2, 3, 10, 0))
+    assert str(stored()) == "2026-02-03"
+    later = ask(theirs, datetime(2026, 5, 31, 23, 30))  # 1 June in London (BST)
+    assert str(stored()) == "2026-06-01"
+    response = FormResponse(involvement_id=theirs.id, form_key="advice", title="Advice", status="draft",
+                            form_request_id=later.id)
+    db.session.add(response)
+    db.session.commit()
+    assert str(stored()) == "2026-06-01"  # a draft is not an answer
+    response.submitted_at = datetime(2026, 6, 10, 9, 0)
+    db.session.commit()
+    assert str(stored()) == "2026-02-03"  # the newest still waiting
+
+
+def test_migration_0011_fills_the_clock_from_existing_records(tmp_path):
+    """Records made before 0011 get their stage, next deadline and newest
+    unanswered advice from the same rule."""
+    from flask_migrate import upgrade
+
+    from send_portal import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'old.sqlite3'}", "TESTING": True})
+    with app.app_context():
+        upgrade(revision="0010_kept_answers")
+        with db.engine.begin() as conn:
+            conn.execute(sql(
+                "INSERT INTO portal_user (id, email, given_name, family_name, role, verification, is_deactivated, created_at)"
+                " VALUES (2, 'pro@school.example', 'Pro', 'Fessional', 'professional', 'verified', 0, '2026-01-01')"))
+            for pid, status, received, decided, final in (
+                (1, "Assessment in progress", "2026-01-05", "2026-02-02", None),
+                (2, "EHC plan issued", "2023-09-01", "2023-10-01", "2024-02-29"),
+                (3, "No open case", None, None, None),
+            ):
+                conn.execute(sql(
+                    "INSERT INTO person (id, given_name, family_name, sort_name, date_of_birth, gender, case_status,"
+                    " request_received_on, assessment_decision_on, final_plan_on, added_by_professional, created_at)"
+                    " VALUES (:id, 'A', 'B', 'b a', '2015-01-01', 'Not known', :status, :received, :decided, :final, 0,"
+                    " '2026-01-01')"), {"id": pid, "status": status, "received": received, "decided": decided, "final": final})
+            conn.execute(sql("INSERT INTO involvement (id, professional_id, person_id, status, started_on, created_at)"
+                             " VALUES (1, 2, 1, 'authenticated', '2026-01-01', '2026-01-01')"))
+            conn.execute(sql("INSERT INTO form_request (id, involvement_id, form_key, title, due_on, requested_by_id, requested_at)"
+                             " VALUES (1, 1, 'advice', 'Advice', '2026-03-20', 2, '2026-02-05 23:30:00')"))
+        upgrade(revision="0011_statutory_clock")
+        rows = db.session.execute(sql("SELECT id, clock_stage, clock_due_on, clock_advice_on FROM person ORDER BY id")).all()
+        assert [tuple(map(lambda v: None if v is None else str(v), r)) for r in rows] == [
+            ("1", "assessment", "2026-04-27", "2026-02-05"),  # 23:30 UTC in February is still the 5th in London
+            ("2", "review", "2025-02-28", None),
+            ("3", None, None, None),
+        ]
+        db.session.remove()
+        db.engine.dispose()

@@ -49,6 +49,8 @@ from .hostile_support import (
     QUERY_NAMES,
     SHARP_VALUES,
     USER_KINDS,
+    PROFESSIONAL_KINDS,
+    SIGNED_OUT_KINDS,
     XSS_IMG,
     XSS_SCRIPT,
     Route,
@@ -295,7 +297,7 @@ def access_problems(route: Route, kind: str, world, args: dict, result, htmx: bo
         problem("security headers missing")
     if off_site(result.location):
         problem(f"redirects off the site to {result.location!r}")
-    if kind == "anon" and route.area != "public":
+    if kind in SIGNED_OUT_KINDS and route.area != "public":
         if route.writes and csrf_rejected(result, htmx, signed_in=False):
             pass  # no valid token (signing out cleared it): rejected before anything else
         elif htmx:
@@ -309,7 +311,7 @@ def access_problems(route: Route, kind: str, world, args: dict, result, htmx: bo
     elif route.area == "send" and kind == "admin":
         if result.status not in (403, 404):
             problem("an admin reached a professional's page")
-    elif route.area == "send" and kind in ("unverified", "A", "B") and _foreign(route, kind, world, args):
+    elif route.area == "send" and kind in PROFESSIONAL_KINDS and _foreign(route, kind, world, args):
         if result.status != 404:
             problem("someone else's (or no) child is not a 404")
     elif kind == "admin" and MISSING_ID in args.values() and result.status == 200:
@@ -336,8 +338,8 @@ def urls_to_try(route: Route, kind: str, urls: list) -> list:
     by the route's guard before any id is read, so A's URL and B's will do."""
     for_them = {
         "public": True,
-        "signed_in": kind != "anon",
-        "send": kind in ("unverified", "A", "B"),
+        "signed_in": kind not in SIGNED_OUT_KINDS,
+        "send": kind in PROFESSIONAL_KINDS,
         "admin": kind == "admin",
     }[route.area]
     return urls if for_them or len(urls) < 3 else [urls[0], urls[-1]]
@@ -375,7 +377,7 @@ def test_nobody_changes_what_is_not_theirs(route, world, actors, discovery):
         before = None if theirs else snapshot()
         sent = []
         for url, args in urls_to_try(route, kind, urls_for(route, world, "all")):
-            if kind in ("A", "B") and route.area == "send" and any(map(_ownership, args)):
+            if kind in PROFESSIONAL_KINDS and kind != "unverified" and route.area == "send" and any(map(_ownership, args)):
                 if not _foreign(route, kind, world, args):
                     continue  # their own child: a real change is allowed
             for htmx in (False, True) if kind in HTMX_TOO else (False,):

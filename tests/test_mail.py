@@ -320,3 +320,45 @@ def test_the_sender_keeps_going_between_passes_until_stopped(app):
 def _run_in_context(app, run, stop):
     with app.app_context():
         run(app, once=False, interval=0.2, stop=stop, echo=lambda _: None)
+
+
+def test_a_server_that_drops_the_connection_loses_nothing(app):
+    """A listener that accepts and hangs up at once (a crashing or
+    overloaded mail server): every email waits for the next attempt."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def hang_up():
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                continue
+            connection.close()
+
+    thread = threading.Thread(target=hang_up)
+    thread.start()
+    try:
+        for n in range(3):
+            queue_email(f"person{n}@school.example", f"Dropped {n}", "Body.")
+        db.session.commit()
+        use_smtp(app, port)
+        start = utcnow() + timedelta(seconds=1)
+        report = deliver(app, now=start)
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+    assert (report.sent, report.retrying, report.connection_failed) == (0, 3, True)
+    assert all(e.attempts == 1 and e.sent_at is None and "SMTPServerDisconnected" in e.last_error for e in outbox())
+
+    with smtp_server() as server:  # the server is back (here on another port)
+        use_smtp(app, server.port)
+        assert deliver(app, now=start + timedelta(minutes=1)).sent == 3
+    assert sorted(m["Subject"] for m in server.messages) == ["Dropped 0", "Dropped 1", "Dropped 2"]

@@ -355,3 +355,15 @@ def test_your_account_with_the_choice_and_its_error_is_valid_html(client_request
         files[-1].write_text(response.get_data(as_text=True), encoding="utf-8")
     problems = [f"{e.get('url')}: {e.get('message')}" for e in vnu_errors(files)]
     assert not problems, "\n".join(problems)
+
+
+def test_an_address_that_cannot_be_emailed_does_not_stop_the_event(client_request, make_user, admin):
+    """Registration allows an address with a comma, which a To header would
+    read as two addresses: the event happens and is notified, unemailed."""
+    odd = make_user("Odd", "Address", verified=False, email="odd,name@school.example")
+    as_user(client_request, admin)
+    client_request.post(f"/admin/professionals/{odd.id}/verify", expected_status=303)
+    from send_portal.notifications.models import Notification
+
+    assert db.session.scalar(select(Notification).where(Notification.recipient_id == odd.id)) is not None
+    assert db.session.scalars(select(OutboxEmail)).all() == []

@@ -330,3 +330,19 @@ def test_every_page_of_the_journey_is_valid_html(app, client, professional, tmp_
         files[-1].write_text(response.get_data(as_text=True), encoding="utf-8")
     problems = [f"{e.get('url')}: {e.get('message')}" for e in vnu_errors(files)]
     assert not problems, "\n".join(problems)
+
+
+def test_an_account_whose_address_cannot_be_emailed_gets_the_same_answer(app, client, make_user):
+    odd = make_user("Odd", "Address", email="odd,name@school.example")
+    response = ask_for_link(client, odd.email)
+    assert (response.status_code, response.headers["Location"]) == (303, "/forgot-password/sent")
+    assert outbox() == []
+
+
+def test_an_account_made_from_the_command_line_can_reset_too(app, client, make_user):
+    """create-user accepts addresses that registration's form would not
+    (a@b..example): the reset form checks only the new password."""
+    user = make_user("Cli", "Made", email="cli.made@la..example")
+    ask_for_link(client, user.email)
+    assert set_password(client, latest_link(user.email)).status_code == 303
+    assert can_sign_in(app, user.email, NEW_PASSWORD)

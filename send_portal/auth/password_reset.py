@@ -27,16 +27,19 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from .. import audit
 from ..extensions import db
 from ..mail import queue_email
-from ..mail.outbox import portal_url, render_email
+from ..mail.outbox import deliverable, portal_url, render_email
 from ..models import Role, User, utcnow
 from . import limits, user_sessions
-from .forms import EMAIL_RE, RegistrationForm
+from .forms import RegistrationForm
 from .passwords import hash_password
 from .views import bp
 
 TOKEN_LIFETIME = timedelta(hours=1)
 # secrets.token_urlsafe(32) gives 43 characters of this alphabet.
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+# Looser than registration's EMAIL_RE: accounts made by create-user follow
+# its own rule, and their owners must be able to type their address here.
+TYPED_EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class PasswordResetToken(db.Model):
@@ -60,7 +63,7 @@ class ForgotPasswordForm(FlaskForm):
     )
 
     def validate_email(self, field):
-        if not EMAIL_RE.match((field.data or "").strip()):
+        if not TYPED_EMAIL_RE.match((field.data or "").strip()):
             raise ValidationError("Enter an email address in the correct format, like name@school.example")
 
 
@@ -80,8 +83,15 @@ class ResetPasswordForm(RegistrationForm):
         self.password.label.text = "Create a new password"
         self.password_confirm.label.text = "Confirm your new password"
 
+    def validate_email(self, field):
+        """Not typed here: the account's own address, whatever rule it was
+        made under (create-user's is not registration's)."""
+
     def shown_errors(self) -> list[tuple[str, str]]:
         return [(field.id, field.errors[0]) for field in (self.password, self.password_confirm) if field.errors]
+
+
+_NOBODY = User(given_name="", family_name="", email="")
 
 
 def _hash(token: str) -> str:
@@ -97,7 +107,7 @@ def _private(response):
 
 
 def _may_reset(user: User | None) -> bool:
-    return user is not None and user.role != Role.SYSTEM.value and not user.is_deactivated and bool(user.email)
+    return user is not None and user.role != Role.SYSTEM.value and not user.is_deactivated and deliverable(user.email)
 
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
@@ -122,18 +132,21 @@ def forgot_password():
         # Links past their hour are of no further use to anyone.
         db.session.execute(delete(PasswordResetToken).where(PasswordResetToken.expires_at <= now))
         user = db.session.scalar(select(User).where(func.lower(User.email) == email))
-        if _may_reset(user):
-            # A new link makes every older one useless.
-            db.session.execute(delete(PasswordResetToken).where(PasswordResetToken.user_id == user.id))
+        may_reset = _may_reset(user)
+        # The same statements and the same email text either way (for no
+        # account, about nobody, and then not sent), so the time taken says
+        # little about whether the address has an account.
+        # A new link makes every older one useless.
+        db.session.execute(
+            delete(PasswordResetToken).where(PasswordResetToken.user_id == (user.id if may_reset else 0))
+        )
+        path = url_for("auth.reset_password", token=token)
+        body = render_email("mail/password_reset.txt", user=user if may_reset else _NOBODY, link=portal_url(path), path=path)
+        if may_reset:
             db.session.add(PasswordResetToken(
                 user_id=user.id, token_hash=token_hash, created_at=now, expires_at=now + TOKEN_LIFETIME,
             ))
-            path = url_for("auth.reset_password", token=token)
-            queue_email(
-                user.email,
-                "Reset your password for the SEND Professional Portal",
-                render_email("mail/password_reset.txt", user=user, link=portal_url(path), path=path),
-            )
+            queue_email(user.email, "Reset your password for the SEND Professional Portal", body)
             audit.record(
                 audit.PASSWORD_RESET_REQUESTED, changed_by=user,
                 professional=user if user.is_professional else None, details="Link sent by email",

@@ -176,7 +176,7 @@ def _filter_conditions(filters: ClockFilters) -> list:
         if not ids:
             conditions.append(Person.id.is_(None))  # nobody: no such professional
         else:
-            # Its own alias: the advice query joins involvement too.
+            # Its own alias, so that it correlates with the person alone.
             theirs = aliased(Involvement)
             conditions.append(exists().where(
                 theirs.person_id == Person.id,

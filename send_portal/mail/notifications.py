@@ -14,7 +14,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import User
-from .outbox import portal_url, queue_email, render_email
+from .outbox import deliverable, portal_url, queue_email, render_email
 
 # The kinds that are emailed, and each one's subject. Others (the daily
 # reminders) stay in the portal only.
@@ -32,7 +32,7 @@ SUBJECTS = {
 
 
 def wants_email(user: User) -> bool:
-    return bool(user.wants_emails) and not user.is_deactivated and not user.is_system and bool(user.email)
+    return bool(user.wants_emails) and not user.is_deactivated and not user.is_system and deliverable(user.email)
 
 
 def email_notification(user: User | int, kind: str, text: str):

@@ -16,10 +16,18 @@ _ADDRESS_RE = re.compile(r"^[^@\s<>,;\"]+@[^@\s<>,;\"]+$")
 _LINE_BREAK_RE = re.compile(r"[\r\n\x00\u2028\u2029]")
 
 
+def deliverable(address: str | None) -> bool:
+    """Whether queue_email accepts this address: one plain address. (An
+    account's address can hold a comma or a quote, which registration
+    allows and a To header would read as more than one address.)"""
+    address = (address or "").strip()
+    return bool(_ADDRESS_RE.match(address)) and len(address) <= ADDRESS_MAX
+
+
 def queue_email(to: str, subject: str, body: str) -> OutboxEmail:
     """Add one email to the outbox in the current transaction."""
     to = (to or "").strip()
-    if not _ADDRESS_RE.match(to) or len(to) > ADDRESS_MAX:
+    if not deliverable(to):
         raise ValueError("an email goes to one email address")
     if not subject or _LINE_BREAK_RE.search(subject) or len(subject) > SUBJECT_MAX:
         raise ValueError("an email's subject is one line of at most 200 characters")
