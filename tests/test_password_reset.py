@@ -346,3 +346,19 @@ def test_an_account_made_from_the_command_line_can_reset_too(app, client, make_u
     ask_for_link(client, user.email)
     assert set_password(client, latest_link(user.email)).status_code == 303
     assert can_sign_in(app, user.email, NEW_PASSWORD)
+
+
+def test_a_daily_limit_outlives_the_clean_up_of_old_sign_in_failures(app, client, professional):
+    """Failed sign-ins clean out counts too old for any limit: a longer
+    password reset limit keeps its own counts through that."""
+    from send_portal.auth.models import SignInFailure
+
+    app.config["PASSWORD_RESET_ACCOUNT_RATE_LIMIT"] = "2 per day"
+    app.config["SIGN_IN_RATE_LIMIT"] = app.config["SIGN_IN_ACCOUNT_RATE_LIMIT"] = "50 per hour"
+    assert ask_for_link(client, professional.email).status_code == 303
+    assert ask_for_link(client, professional.email).status_code == 303
+    db.session.execute(update(SignInFailure).values(occurred_at=utcnow() - timedelta(hours=3)))
+    db.session.commit()
+    token = csrf(client, "/sign-in")
+    assert client.post("/sign-in", data={"email": professional.email, "password": "wrong", "csrf_token": token}).status_code == 400
+    assert ask_for_link(client, professional.email).status_code == 429

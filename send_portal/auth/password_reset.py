@@ -15,6 +15,7 @@ import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from flask import make_response, redirect, render_template, session, url_for
 from flask_login import current_user, logout_user
@@ -91,7 +92,7 @@ class ResetPasswordForm(RegistrationForm):
         return [(field.id, field.errors[0]) for field in (self.password, self.password_confirm) if field.errors]
 
 
-_NOBODY = User(given_name="", family_name="", email="")
+_NOBODY = SimpleNamespace(given_name="")  # the email's reader, when there is no account
 
 
 def _hash(token: str) -> str:
