@@ -21,11 +21,15 @@ from sqlalchemy import insert, text
 BENCH_PASSWORD = "bench-password-2026"
 # Bump when the data below changes, so old builds are rebuilt. 2: tokens carry
 # shared_prefix, and the build fills caseload_name_token (migration 0005).
-BUILD_VERSION = 2
+# 3: an organisation sharing a team caseload (issue 14, migration 0015).
+BUILD_VERSION = 3
 
 # Named caseloads: (email, given, family, involvements). Others are generated.
-# "big" is the LA-wide practitioner of the issue; "senco" a school's SENCo.
+# "big" is the LA-wide practitioner of the issue; "senco" a school's SENCo;
+# "team" the first member of an organisation that shares a team caseload.
 CASELOAD_EMAIL = "bench.{name}@bench.example"
+TEAM = "team"
+TEAM_ORGANISATION = "Bench Academy Trust"
 
 
 @dataclass(frozen=True)
@@ -37,14 +41,20 @@ class Size:
     # Involvements of all the other professionals, per person in the database.
     other_involvements_per_person: float = 1.5
     hide_pool: int = 400  # people of "big" that hide/unhide cycles through
+    # An organisation sharing a team caseload: its members (the first is the
+    # named caseload "team", who signs in) and their involvements in all.
+    team_members: int = 0
+    team_involvements: int = 0
 
 
 SIZES = {
-    "tiny": Size("tiny", people=2_000, professionals=20, caseloads={"big": 600, "senco": 60}, hide_pool=100),
-    "default": Size("default", people=100_000, professionals=1_000, caseloads={"big": 10_000, "senco": 300}),
+    "tiny": Size("tiny", people=2_000, professionals=20, caseloads={"big": 600, "senco": 60}, hide_pool=100,
+                 team_members=4, team_involvements=1_800),
+    "default": Size("default", people=100_000, professionals=1_000, caseloads={"big": 10_000, "senco": 300},
+                    team_members=10, team_involvements=30_000),
     "large": Size(
         "large", people=1_000_000, professionals=1_000,
-        caseloads={"huge": 100_000, "big": 10_000, "senco": 300},
+        caseloads={"huge": 100_000, "big": 10_000, "senco": 300}, team_members=10, team_involvements=30_000,
     ),
 }
 
@@ -130,6 +140,8 @@ class BuildInfo:
     version: int = BUILD_VERSION
     today: str = ""
     names: str = ""  # names_fingerprint() of the code that built it
+    team_members: list[int] = field(default_factory=list)  # professional ids, "team" first
+    team_involvements: int = 0
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -238,6 +250,7 @@ def build(app, size: Size, log=print) -> BuildInfo:
     from send_portal.auth.passwords import hash_password
     from send_portal.extensions import db
     from send_portal.models import Involvement, Person, PersonNameToken, User
+    from send_portal.organisations.models import Organisation
 
     started = time.perf_counter()
     today = date.today()
@@ -263,8 +276,20 @@ def build(app, size: Size, log=print) -> BuildInfo:
         for n in range(size.professionals - len(size.caseloads)):
             users.append(_user(uid, f"bench.pro{n:05d}@bench.example", "Pro", f"Fessional{n}", password_hash, now))
             uid += 1
-        session.execute(insert(User.__table__), users)
         other_ids = [u["id"] for u in users[len(size.caseloads):]]
+        team_ids = []
+        if size.team_members:
+            session.execute(insert(Organisation.__table__), [{
+                "id": 1, "name": TEAM_ORGANISATION, "name_key": TEAM_ORGANISATION.casefold(), "kind": "school",
+                "urn": "100001", "shares_caseload": True, "created_at": now,
+            }])
+            for n in range(size.team_members):
+                email = caseload_email(TEAM) if n == 0 else f"bench.team{n:03d}@bench.example"
+                users.append(_user(uid, email, "Team", f"Member{n}", password_hash, now, organisation_id=1))
+                team_ids.append(uid)
+                uid += 1
+            caseload_ids[TEAM] = team_ids[0]
+        session.execute(insert(User.__table__), users)
 
         tokens_total = 0
         for people, tokens in _person_rows(size, rng, today):
@@ -292,6 +317,14 @@ def build(app, size: Size, log=print) -> BuildInfo:
                 if name == "big" and row["status"] == "authenticated" and row["ended_on"] is None and row["hidden_at"] is None:
                     hide_pool.append(person_id)
                 flush()
+        # The team: each member's share of the organisation's involvements
+        # (a child two members work with is in the team list twice, as in life).
+        for n, pro in enumerate(team_ids):
+            share = size.team_involvements // len(team_ids) + (1 if n < size.team_involvements % len(team_ids) else 0)
+            for person_id in sorted(rng.sample(range(1, size.people + 1), share)):
+                iid += 1
+                batch.append(_involvement(iid, pro, person_id, rng, today, now))
+                flush()
         others = int(size.people * size.other_involvements_per_person)
         for _ in range(others):
             iid += 1
@@ -305,10 +338,10 @@ def build(app, size: Size, log=print) -> BuildInfo:
         info = BuildInfo(
             size=size.name, people=size.people, professionals=size.professionals, involvements=iid,
             tokens=tokens_total, caseloads=caseload_ids, hide_pool=pool, seconds=0.0, today=today.isoformat(),
-            names=names_fingerprint(),
+            names=names_fingerprint(), team_members=team_ids, team_involvements=size.team_involvements if team_ids else 0,
         )
         if engine.dialect.name == "postgresql":
-            for table in ("portal_user", "person", "involvement"):
+            for table in ("portal_user", "person", "involvement", "organisation"):
                 session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
         session.execute(text("CREATE TABLE IF NOT EXISTS bench_meta (key VARCHAR(40) PRIMARY KEY, value TEXT NOT NULL)"))
         session.commit()
@@ -331,11 +364,14 @@ def analyse(session) -> None:
             conn.execute(text("VACUUM ANALYZE"))
 
 
-def _user(uid: int, email: str, given: str, family: str, password_hash: str, now: datetime) -> dict:
+def _user(uid: int, email: str, given: str, family: str, password_hash: str, now: datetime,
+          organisation_id: int | None = None) -> dict:
     return {
         "id": uid, "email": email, "given_name": given, "family_name": family, "role": "professional",
-        "professional_type": "educational_psychologist", "organisation": "Bench Borough Council",
+        "professional_type": "educational_psychologist",
+        "organisation": TEAM_ORGANISATION if organisation_id else "Bench Borough Council",
         "password_hash": password_hash, "verification": "verified", "is_deactivated": False, "created_at": now,
+        "organisation_id": organisation_id, "is_organisation_lead": False,
     }
 
 

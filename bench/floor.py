@@ -12,6 +12,8 @@ which must be the same, and `months_ago` for the Recent cut-off.
 Served as `gunicorn bench.floor:application` with FLOOR_DATABASE_URL set. The
 professional is named by the X-Bench-Professional header: the floor signs
 nobody in, but it still reads the professional's record, as the app must.
+/send/team-caseload is the professional's organisation's team caseload (its
+members' involvements, with the Professional column), as in the app.
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ RECENT_MONTHS = 18
 LIVE = "i.professional_id = {p} AND i.deleted_at IS NULL AND i.status IN ('awaiting', 'authenticated')"
 AWAITING = "Awaiting authentication"
 ACTIONS = {"hide": ("active", "recent"), "unhide": ("hidden",)}
+TEAM_PATH = "/send/team-caseload"
 HIDE_AUDIT = "Person hidden by professional"
 UNHIDE_AUDIT = "Person unhidden by professional"
 # A SQLite walk of the name index beats reading and sorting the whole caseload
@@ -109,19 +112,24 @@ def _upper(term: str) -> str:
     return term[:-1] + chr(ord(term[-1]) + 1)
 
 
-def _matches_sql(professional_id: int, view: str, terms: list[str], today: date, months: int) -> tuple[str, str, list]:
+def _whose(column: str, ids: list[int]) -> str:
+    """One professional's rows, or a team's (one range of the key a member)."""
+    return f"{column} = ?" if len(ids) == 1 else f"{column} IN ({', '.join('?' * len(ids))})"
+
+
+def _matches_sql(professional_ids: list[int], view: str, terms: list[str], today: date, months: int) -> tuple[str, str, list]:
     """(FROM, WHERE, params) of a filtered list: the range of the longest
     term in caseload_name_token, one row an involvement by shared_prefix,
     each other term's range as a set of involvements (see queries._matches)."""
     drive = max(terms, key=len)
     hidden = view == "hidden"
-    where = "c.professional_id = ? AND c.hidden = ? AND c.token >= ? AND c.token < ? AND c.shared_prefix < ?"
-    params = [professional_id, hidden, drive, _upper(drive), len(drive)]
+    where = _whose("c.professional_id", professional_ids) + " AND c.hidden = ? AND c.token >= ? AND c.token < ? AND c.shared_prefix < ?"
+    params = [*professional_ids, hidden, drive, _upper(drive), len(drive)]
     for term in terms:
         if term != drive:
             where += (" AND c.involvement_id IN (SELECT o.involvement_id FROM caseload_name_token o"
-                      " WHERE o.professional_id = ? AND o.hidden = ? AND o.token >= ? AND o.token < ?)")
-            params += [professional_id, hidden, term, _upper(term)]
+                      f" WHERE {_whose('o.professional_id', professional_ids)} AND o.hidden = ? AND o.token >= ? AND o.token < ?)")
+            params += [*professional_ids, hidden, term, _upper(term)]
     if view == "active":
         where += " AND (c.ended_on IS NULL OR c.ended_on > ?)"
         params.append(today)
@@ -142,22 +150,36 @@ def professional(db: Db, professional_id: int):
     return row[0], row[1], row[2], row[3] == "professional" and row[4] == "verified" and not row[5]
 
 
+def team_members(db: Db, professional_id: int) -> list[int] | None:
+    """The members of the professional's organisation, where it shares a
+    team caseload (else None: no team list), in id order."""
+    rows = db.execute(
+        "SELECT u.id FROM portal_user u JOIN organisation o ON o.id = u.organisation_id"
+        " WHERE o.id = (SELECT organisation_id FROM portal_user WHERE id = ?) AND o.shares_caseload"
+        " AND u.role = 'professional' ORDER BY u.id",
+        (professional_id,),
+    ).fetchall()
+    return [r[0] for r in rows] or None
+
+
 def caseload(db: Db, professional_id: int, view: str = "active", query: str = "", page: int = 1,
              page_size: int = PAGE_SIZE, recent_months: int = RECENT_MONTHS, today: date | None = None,
-             may_see: bool = True):
+             may_see: bool = True, team: list[int] | None = None):
     """(total, page, rows); a row is (person_id, given, family, date_of_birth,
-    case_status shown, last_activity_at)."""
+    case_status shown, last_activity_at), and for a team (its members' ids)
+    the professional's name as well."""
     today = today or date.today()
     terms = query_terms(query)
     denied = "" if may_see else " AND 1 = 0"
+    ids = list(team) if team else [professional_id]
     if terms:
-        source, where, params = _matches_sql(professional_id, view, terms, today, recent_months)
+        source, where, params = _matches_sql(ids, view, terms, today, recent_months)
         where += denied
     else:
         view_sql, view_params = _view_sql(view, today, recent_months)
         source = "involvement i"
-        where = LIVE.format(p="?") + denied + " AND " + view_sql
-        params = [professional_id, *view_params]
+        where = _whose("i.professional_id", ids) + LIVE.removeprefix("i.professional_id = {p}") + denied + " AND " + view_sql
+        params = [*ids, *view_params]
     total = db.execute(f"SELECT count(*) FROM {source} WHERE {where}", params).fetchone()[0]
     page_count = max(1, -(-total // page_size))
     page = min(max(1, page), page_count)
@@ -169,6 +191,10 @@ def caseload(db: Db, professional_id: int, view: str = "active", query: str = ""
     asc, desc = ("DESC", "ASC") if backwards else ("ASC", "DESC")
     columns = ("p.id, p.given_name, p.family_name, p.date_of_birth,"
                " CASE WHEN i.status = 'awaiting' THEN 'Awaiting authentication' ELSE p.case_status END, p.last_activity_at")
+    member = ""
+    if team:  # the Professional column
+        columns += ", u.given_name || ' ' || u.family_name"
+        member = " JOIN portal_user u ON u.id = i.professional_id"
     if terms:
         # The page is chosen among the matches, then joined for its rows.
         if view == "recent":
@@ -181,7 +207,7 @@ def caseload(db: Db, professional_id: int, view: str = "active", query: str = ""
             order = f"m.key {asc}, m.person_id {asc}, m.involvement_id {asc}"
         sql = (f"SELECT {columns} FROM (SELECT {chosen}, c.person_id, c.involvement_id FROM {source}"
                f" WHERE {where} ORDER BY {keys} LIMIT ? OFFSET ?) m"
-               " JOIN involvement i ON i.id = m.involvement_id JOIN person p ON p.id = m.person_id"
+               f" JOIN involvement i ON i.id = m.involvement_id JOIN person p ON p.id = m.person_id{member}"
                f" ORDER BY {order}")
     else:
         if view == "recent":
@@ -189,13 +215,13 @@ def caseload(db: Db, professional_id: int, view: str = "active", query: str = ""
         else:
             # Only the Active list may be read in name-index order (see queries.py).
             key = "p.sort_name" if view == "active" else "p.sort_name || ''"
-            order = f"{key} {asc}, p.id {asc}"
+            order = f"{key} {asc}, p.id {asc}" + (f", i.id {asc}" if team else "")  # a child of two members: two rows
         hint = ""
         if db.dialect == "sqlite" and view == "active" and total:
             people = db.execute("SELECT max(id) FROM person").fetchone()[0] or 0
             if (offset + limit) * people <= WALK_FACTOR * total * total:
                 hint = " INDEXED BY ix_person_sort_name"
-        sql = (f"SELECT {columns} FROM involvement i JOIN person p{hint} ON p.id = i.person_id WHERE {where}"
+        sql = (f"SELECT {columns} FROM involvement i JOIN person p{hint} ON p.id = i.person_id{member} WHERE {where}"
                f" ORDER BY {order} LIMIT ? OFFSET ?")
     rows = db.execute(sql, [*params, limit, offset]).fetchall()
     if backwards:
@@ -245,20 +271,22 @@ def change(db: Db, pro, action: str, person_ids: list[int], view: str, now: date
 esc = html.escape
 
 
-def render_rows(view: str, query: str, total: int, page: int, rows, message: str = "") -> str:
+def render_rows(view: str, query: str, total: int, page: int, rows, message: str = "", team: bool = False) -> str:
     first = 0 if total == 0 else (page - 1) * PAGE_SIZE + 1
     last = min(total, page * PAGE_SIZE)
     parts = [f'<div id="caseload-results"><p role="status">{esc(message)}</p><h2>{view.title()}</h2>',
              f"<p>Showing {first} to {last} of {total:,} people</p>" if total else "<p>No people found.</p>"]
     if rows:
         parts.append('<form method="post"><table><caption>People</caption><tbody>')
-        for pid, given, family, dob, status, last_activity in rows:
+        for pid, given, family, dob, status, last_activity, *member in rows:
             name = esc(f"{given} {family}")
             born = f"{dob:%-d %B %Y}"
+            select = "" if team else (
+                f'<td><input type="checkbox" name="person_id" value="{pid}" aria-label="Select {name}, born {born}"></td>')
             parts.append(
-                f'<tr><td><input type="checkbox" name="person_id" value="{pid}" aria-label="Select {name}, born {born}"></td>'
-                f'<th scope="row"><a href="/send/people/{pid}">{name}</a></th>'
+                f'<tr>{select}<th scope="row"><a href="/send/people/{pid}">{name}</a></th>'
                 f"<td>{born}</td><td>{esc(status)}</td>"
+                + (f"<td>{esc(member[0])}</td>" if member else "")
                 + (f"<td>{last_activity:%-d %B %Y}</td>" if view == "recent" and last_activity else "")
                 + "</tr>"
             )
@@ -301,7 +329,7 @@ def application(environ, start_response):
         pro = professional(db, int(environ.get("HTTP_X_BENCH_PROFESSIONAL", "0")))
         if pro is None:
             return _respond(start_response, "404 Not Found", "no such professional")
-        message = ""
+        message, team = "", None
         if method == "POST" and path.startswith("/send/select-person/"):
             action = path.rsplit("/", 1)[1]
             length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -316,7 +344,14 @@ def application(environ, start_response):
             message = f"{count} people {'hidden' if action == 'hide' else 'unhidden'}"
         elif method == "GET":
             args = parse_qs(environ.get("QUERY_STRING", ""))
-            tail = path[len("/send/select-person"):].strip("/")
+            if path.startswith(TEAM_PATH):
+                team = team_members(db, pro[0])
+                if team is None:
+                    return _respond(start_response, "404 Not Found", "no team caseload")
+                path = path[len(TEAM_PATH):]
+            else:
+                path = path[len("/send/select-person"):]
+            tail = path.strip("/")
             view = tail or "active"
             if view not in ("active", "hidden", "recent"):
                 return _respond(start_response, "404 Not Found", "not found")
@@ -325,9 +360,9 @@ def application(environ, start_response):
         else:
             return _respond(start_response, "405 Method Not Allowed", "")
         db.begin()
-        total, page, rows = caseload(db, pro[0], view, query, page, may_see=pro[3])
+        total, page, rows = caseload(db, pro[0], view, query, page, may_see=pro[3], team=team)
         db.rollback()
-        body = render_rows(view, query, total, page, rows, message)
+        body = render_rows(view, query, total, page, rows, message, team=team is not None)
         if environ.get("HTTP_HX_REQUEST") != "true":
             body = render_page(view, query, body)
         return _respond(start_response, "200 OK", body)

@@ -44,6 +44,7 @@ GZIP_LEVEL = 6
 # connection URL, as a deployment would in DATABASE_URL.
 PG_OPTIONS = "-c max_parallel_workers_per_gather=0"
 PERSON_IDS = re.compile(rb'name="person_id"[^>]*value="(\d+)"')
+PERSON_LINKS = re.compile(rb'href="/send/people/(\d+)')
 SHOWING = re.compile(rb"of ([\d,]+) (?:people|person)")
 
 # Targets from the issue, as (scenario kinds, what is compared, limit).
@@ -51,6 +52,14 @@ FILTER_LIMIT = 1.5
 WRITE_LIMIT = 2.0
 THROUGHPUT_FLOOR_SHARE = 0.6
 SCALING_LIMIT = 1.5
+# Issue 14, part 5: a keystroke in the team caseload of a 30,000-involvement
+# organisation costs about what one in a 10,000 personal caseload does.
+TEAM_LIMIT = 1.5
+
+
+def list_path(group: str) -> str:
+    """Where a group's list is: the team's in the team scope, else one's own."""
+    return "/send/team-caseload" if group == "team" else "/send/select-person"
 
 
 # --- servers ---------------------------------------------------------------------
@@ -213,7 +222,7 @@ def _empty_postgres(app) -> None:
 
 def scenarios(group: str, info: BuildInfo, clients: int, total: int) -> list[tuple[str, list[list[Request]]]]:
     """(name, one plan of requests per client thread)."""
-    base = "/send/select-person"
+    base = list_path(group)
 
     def rotate(requests, k):
         n = len(requests)
@@ -279,6 +288,8 @@ def check_same_rows(app_body: bytes, floor_body: bytes, kind: str) -> list[str]:
     problems = []
     if PERSON_IDS.findall(app_body) != PERSON_IDS.findall(floor_body):
         problems.append(f"{kind}: the app and the floor list different people")
+    elif PERSON_LINKS.findall(app_body) != PERSON_LINKS.findall(floor_body):  # the team list has no checkboxes
+        problems.append(f"{kind}: the app and the floor link different people")
     a, f = SHOWING.search(app_body), SHOWING.search(floor_body)
     if (a and a.group(1)) != (f and f.group(1)):
         problems.append(f"{kind}: the app says {a and a.group(1)!r} people, the floor {f and f.group(1)!r}")
@@ -356,7 +367,7 @@ def run_engine(engine: str, args, log) -> dict:
             app_client = Client(app_server.port)
             app_client.sign_in(caseload_email(group), BENCH_PASSWORD)
             floor_client = Client(floor_server.port, {"X-Bench-Professional": str(professional_id)})
-            body = app_client.get("/send/select-person").body
+            body = app_client.get(list_path(group)).body
             match = SHOWING.search(body)
             total = int(match.group(1).replace(b",", b"")) if match else 0
             results["build"]["caseloads"][group] = {"professional_id": professional_id, "active": total}
@@ -412,6 +423,16 @@ def targets(run: dict) -> list[dict]:
         out.append({"target": f"{label}: throughput at least {THROUGHPUT_FLOOR_SHARE:.0%} of the floor's", "value": r["rps_share"],
                     "met": r["rps_share"] is not None and r["rps_share"] >= THROUGHPUT_FLOOR_SHARE})
     by = {(row["group"], row["kind"]): row for row in run["scenarios"]}
+    team, big = by.get(("team", "filter keystroke")), by.get(("big", "filter keystroke"))
+    if team and big:
+        for q in ("p50", "p95"):
+            value = round(team["app"][f"{q}_ms"] / big["app"][f"{q}_ms"], 2)
+            out.append({"target": f"team caseload (30,000) filter keystroke: {q} at most {TEAM_LIMIT}x the personal 10,000 one's",
+                        "value": value, "met": value <= TEAM_LIMIT})
+    if team and team["ratio"]:
+        for q in ("p50", "p95"):
+            out.append({"target": f"team filter keystroke: {q} within {FILTER_LIMIT}x of the floor", "value": team["ratio"][q],
+                        "met": team["ratio"][q] <= FILTER_LIMIT})
     for (group, kind), row in by.items():
         small = by.get(("big", kind))
         if group == "huge" and small:
@@ -503,7 +524,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="app/floor rounds per scenario, alternating (default 3)")
     parser.add_argument("--clients", type=int, default=2, help="client threads (default 2)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers, for the app and the floor alike (default 2)")
-    parser.add_argument("--groups", nargs="*", help="caseloads to measure (big, senco, huge)")
+    parser.add_argument("--groups", nargs="*", help="caseloads to measure (big, senco, huge, team: the team caseload)")
     parser.add_argument("--scenarios", nargs="*", help="full page, filter keystroke, view switch, paging, hide and unhide 50, statutory clock")
     parser.add_argument("--rebuild", action="store_true", help="build the database again even if one is there")
     parser.add_argument("--data-dir", default=str(RESULTS / "data"), help="where SQLite databases are kept (default bench/results/data)")

@@ -18,6 +18,7 @@ DEMO_USERS = [
     # email, given, family, role, professional type, organisation, verified
     ("admin@demo-la.example", "Alex", "Morgan", "admin", None, "Demo Borough Council", True),
     ("senco@demo-la.example", "Sam", "Patel", "professional", "senco", "Riverside Primary School", True),
+    ("assistant.senco@demo-la.example", "Priya", "Shah", "professional", "senco", "Riverside Primary School", True),
     ("ep@demo-la.example", "Jordan", "Okafor", "professional", "educational_psychologist", "Demo Educational Psychology Service", True),
     ("new.starter@demo-la.example", "Casey", "Lewis", "professional", "health", "Demo Community Health Trust", False),
 ]
@@ -98,7 +99,39 @@ def demo_rows(today: date) -> list[PersonRow]:
             last = today - timedelta(days=rng.randint(0, 500))
         rows.append(PersonRow(n + 1, f"DEMO-{n:05d}", given, family, dob, gender, rng.choice(POSTCODES), status,
                               email, start, end, last))
+    # The assistant SENCo's own children: with the SENCo's, Riverside's team caseload.
+    for n in range(151, 171):
+        given, family = rng.choice(GIVEN), rng.choice(FAMILY)
+        dob = today - timedelta(days=rng.randint(4 * 365, 11 * 365))
+        last = today - timedelta(days=rng.randint(0, 400))
+        rows.append(PersonRow(n + 1, f"DEMO-{n:05d}", given, family, dob, rng.choice(["Female", "Male"]),
+                              rng.choice(POSTCODES), rng.choice(CASE_STATUSES), "assistant.senco@demo-la.example",
+                              today - timedelta(days=rng.randint(30, 900)), None, last))
     return rows
+
+
+# Riverside Primary School shares a team caseload: the SENCo (its lead) and
+# the assistant SENCo each see the other's children in Team caseload.
+TEAM_SCHOOL = ("Riverside Primary School", "100234")
+TEAM_LEAD = "senco@demo-la.example"
+
+
+def _ensure_organisations(users: dict[str, User]) -> None:
+    """Each demo professional a member of the organisation they registered
+    with (as migration 0015 made them), and the SENCo's school sharing a team
+    caseload, led by the SENCo. Changes nothing the LA has changed since,
+    except to keep the school sharing."""
+    from .organisations.service import find_or_create
+
+    for email, user in users.items():
+        if user.is_professional and user.organisation_id is None and user.organisation:
+            user.organisation_id = find_or_create(user.organisation).id
+    school = find_or_create(TEAM_SCHOOL[0])
+    if not school.shares_caseload:
+        school.kind, school.urn, school.shares_caseload = "school", TEAM_SCHOOL[1], True
+    lead = users[TEAM_LEAD]
+    if lead.organisation_id == school.id:
+        lead.is_organisation_lead = True
 
 
 STREETS = ["High Street", "Church Road", "Station Road", "Mill Lane", "Park Avenue"]
@@ -138,6 +171,7 @@ def load_demo() -> list[str]:
     today = date.today()
     users = _ensure_users()
     admin_two_factor = _ensure_demo_admin_two_factor(users[DEMO_ADMIN])
+    _ensure_organisations(users)
     _ensure_addresses()
     apply_people(demo_rows(today), professional_emails())
     db.session.flush()
@@ -158,6 +192,8 @@ def load_demo() -> list[str]:
         kind = "LA admin" if role == "admin" else PROFESSIONAL_TYPES[ptype]
         note = "" if verified else " (awaiting verification)"
         lines.append(f"  {email:32} {given} {family}, {kind}{note}")
+    lines.append(f"{TEAM_SCHOOL[0]} shares a team caseload: {TEAM_LEAD} (its lead) and "
+                 "assistant.senco@demo-la.example see it under Team caseload on Select Person.")
     if admin_two_factor:
         lines.append(
             f"The LA admin also needs a security code (two-factor sign-in). Its authenticator app key is "

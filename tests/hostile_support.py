@@ -165,7 +165,9 @@ class World:
 # tomorrow, one covering today, one whose cover ended yesterday. B is in
 # no organisation: the non-member.
 TEAM_KINDS = ("T2", "cover_before", "cover_during", "cover_after", "leaver")
-USER_KINDS = ("anon", "unverified", "A", "B", "admin", *TEAM_KINDS)
+# The admin goes last: the admin area is theirs to change (and deactivating
+# a professional signs them out).
+USER_KINDS = ("anon", "unverified", "A", "B", *TEAM_KINDS, "admin")
 # Professionals who make requests (the leaver is signed out by the hand-over).
 PROFESSIONAL_KINDS = ("unverified", "A", "B", "T2", "cover_before", "cover_during", "cover_after")
 SIGNED_OUT_KINDS = ("anon", "leaver")

@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import func, select
 
 from bench.build import Size, build, name_fields
-from bench.floor import Db, caseload, change, connect, professional
-from send_portal.caseload.queries import View, _walk_name_order, caseload_page
+from bench.floor import Db, caseload, change, connect, professional, team_members
+from send_portal.caseload.queries import ScopeKind, View, _walk_name_order, caseload_page, scope_for
 from send_portal.extensions import db
 from send_portal.models import AuditEntry, CaseloadNameToken, Involvement, Person, PersonNameToken, User
 
-SMOKE = Size("smoke", people=300, professionals=6, caseloads={"big": 150, "senco": 15}, hide_pool=20)
+SMOKE = Size("smoke", people=300, professionals=6, caseloads={"big": 150, "senco": 15}, hide_pool=20,
+             team_members=3, team_involvements=200)
 QUERIES = ["", "s", "sm", "SMIT", "am j", "zoe", "Zoë", "o'b", "ł", "jones smith", "qqq"]
 
 
@@ -130,3 +131,32 @@ def test_the_floor_shows_an_unverified_professional_nobody(built):
     pro = professional(floor, user.id)
     assert pro[3] is False
     assert caseload(floor, user.id, "active", "", 1, may_see=pro[3])[0] == caseload_page(user, View.ACTIVE).total == 0
+
+
+@pytest.mark.parametrize("view", list(View))
+def test_the_floor_lists_the_same_team_caseload_as_the_app(built, view):
+    """The team scenario: the floor's /send/team-caseload reads the same
+    members' involvements, in the same order, with the same Professional
+    column, as the app's caseload_page in the team scope."""
+    info, floor = built
+    user = db.session.get(User, info.caseloads["team"])
+    scope = scope_for(user, ScopeKind.TEAM)
+    assert scope is not None and list(scope.professional_ids) == info.team_members
+    members = team_members(floor, user.id)
+    assert members == info.team_members and len(members) == 3
+    assert team_members(floor, info.caseloads["big"]) is None  # no organisation, no team list
+    pro = professional(floor, user.id)
+    for query, (page, size) in itertools.product(QUERIES, [(1, 50), (2, 50), (99, 50), (2, 7), (3, 7), (99, 7)]):
+        app_page = caseload_page(user, view, query, page, page_size=size, scope=scope)
+        floor.begin()
+        total, floor_page, rows = caseload(floor, user.id, view.value, query, page, page_size=size, may_see=pro[3],
+                                           team=members)
+        floor.rollback()
+        where = (view.value, query, page, size)
+        assert (total, floor_page) == (app_page.total, app_page.page), where
+        assert [r[0] for r in rows] == [person.id for _, person in app_page.rows], where
+        assert [r[4] for r in rows] == [involvement.case_status for involvement, _ in app_page.rows], where
+        assert [r[6] for r in rows] == [involvement.professional_name for involvement, _ in app_page.rows], where
+        db.session.rollback()
+    # The Active list holds most of the team's 200 involvements (the rest are ended, hidden or deleted).
+    assert 150 < caseload_page(user, View.ACTIVE, scope=scope).total <= 200

@@ -14,6 +14,7 @@ from send_portal.demo import DEMO_PASSWORD
 
 from .conftest import ClientRequest
 from .crawl import crawl, post_forms_empty
+from .organisation_support import demo_team_posts, demo_team_starts
 from .test_notifications import add_notifications_and_due_forms
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,12 +53,15 @@ def test_every_reachable_page_is_valid_html(demo, client, email, tmp_path):
                   "/send/select-person?q=zzzz", "/send/add-person", "/admin/", "/admin/clock?status=overdue",
                   "/admin/clock/sen2?census-day=31&census-month=2&census-year=2026", "/notifications"] + starts
         add_notifications_and_due_forms(email)  # the Due list and notifications, not empty
+        starts = demo_team_starts(email) + starts  # team caseload, cover, organisations, hand-over (issue 14)
     pages = crawl(client, starts)
     assert len(pages) >= 3
     if email:
+        pages += demo_team_posts(client, email, request.csrf_token())  # the hand-over's confirmation
         pages += post_forms_empty(client, pages, request.csrf_token())
         # htmx partials, wrapped in a document so vnu can read them.
-        for url in ("/send/select-person?q=a", "/send/select-person/hidden", "/admin/clock?stage=request"):
+        for url in ("/send/select-person?q=a", "/send/select-person/hidden", "/admin/clock?stage=request",
+                    "/send/team-caseload?q=a", "/send/team-caseload/recent"):
             response = client.get(url, headers={"HX-Request": "true"})
             if response.status_code == 200:
                 pages.append((f"partial {url}", response))

@@ -180,3 +180,21 @@ def test_a_plan_made_before_the_caseload_changed_is_refused(client_request, scho
     response = client_request.post(url, data)
     assert response.status_code == 400
     assert not db.session.get(User, leaver.id).is_deactivated
+
+
+def test_deactivating_a_leaver_with_children_offers_the_hand_over_first(client_request, school, admin, make_user):
+    """An admin about to deactivate a professional who still has children is
+    offered the hand-over, which leads to that leaver's hand-over page; one
+    without children is not."""
+    leaver, *_ = school
+    client_request.sign_in(admin)
+    page = client_request.get(f"/admin/professionals/{leaver.id}/deactivate")
+    link = page.find("a", string=lambda s: s and s.strip() == "Hand over Lee Leaving’s children to colleagues")
+    assert link is not None, text(page.select_one("main"))
+    assert link["href"] == f"/admin/professionals/{leaver.id}/hand-over"
+    hand_over = client_request.get(link["href"])
+    assert text(hand_over.h1) == "Hand over Lee Leaving’s children"
+
+    nobody = make_user("Noah", "Nochildren", email="noah.nochildren@school.example")
+    page = client_request.get(f"/admin/professionals/{nobody.id}/deactivate")
+    assert not [a for a in page.select("main a") if "Hand over" in text(a)]

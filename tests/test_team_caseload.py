@@ -199,3 +199,35 @@ def test_an_unverified_member_sees_no_team_children(client_request, team, make_u
     db.session.commit()
     client_request.sign_in(newcomer)
     client_request.get("/send/team-caseload", expected_status=404)
+
+
+def test_the_demo_senco_sees_riverside_team_caseload_and_running_it_again_changes_nothing(runner, client_request):
+    """README: the demo SENCo's school shares a team caseload with the
+    assistant SENCo, so Team caseload is there to try; demo-data stays idempotent."""
+    from send_portal.demo import DEMO_PASSWORD
+    from send_portal.models import User
+    from send_portal.organisations.models import Organisation
+
+    for _ in range(2):
+        result = runner.invoke(args=["demo-data"])
+        assert result.exit_code == 0, result.output
+    assert "Riverside Primary School shares a team caseload" in result.output
+    organisations = db.session.scalars(select(Organisation).order_by(Organisation.name_key)).all()
+    assert [o.name for o in organisations] == [
+        "Demo Community Health Trust", "Demo Educational Psychology Service", "Riverside Primary School"]
+    assert [o.shares_caseload for o in organisations] == [False, False, True]
+    senco = db.session.scalar(select(User).where(User.email == "senco@demo-la.example"))
+    assistant = db.session.scalar(select(User).where(User.email == "assistant.senco@demo-la.example"))
+    assert senco.organisation_id == assistant.organisation_id == organisations[2].id
+    assert senco.is_organisation_lead and not assistant.is_organisation_lead
+
+    client_request.sign_in(senco, password=DEMO_PASSWORD)
+    mine = client_request.get("/send/select-person")
+    assert [text(a) for a in mine.select("nav[aria-label=Caseloads] a")] == ["My caseload", "Team caseload"]
+    team_page = client_request.get("/send/team-caseload?q=&page=1")
+    professionals = {text(tr.select("td")[-1]) for tr in team_page.select("#caseload-results tbody tr")}
+    assert professionals <= {"Sam Patel", "Priya Shah"}
+    assert team_page.select_one("#caseload-count") is not None
+    count = int(text(team_page.select_one("#caseload-count")).rsplit(" of ", 1)[1].split()[0].replace(",", ""))
+    mine_count = int(text(mine.select_one("#caseload-count")).rsplit(" of ", 1)[1].split()[0].replace(",", ""))
+    assert count == mine_count + 20  # the assistant SENCo's 20 children, none ended or hidden

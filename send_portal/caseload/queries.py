@@ -143,22 +143,22 @@ def my_scope(professional: User) -> Scope:
 
 
 def _current_covers(professional: User, today: date):
-    """(cover id, covered professional) of the covers this professional holds
-    today: started, not past their end, not ended sooner, and both still
-    members of the organisation the cover was given in."""
+    """(cover id, covered professional's id, given and family name) of the
+    covers this professional holds today: started, not past their end, not
+    ended sooner, and both still members of the organisation the cover was
+    given in. Plain columns: this runs on every request for a list."""
     from ..organisations.models import Cover  # organisations imports this module
 
-    covered = aliased(User)
     return db.session.execute(
-        select(Cover.id, covered)
-        .join(covered, covered.id == Cover.professional_id)
+        select(Cover.id, User.id, User.given_name, User.family_name)
+        .join(User, User.id == Cover.professional_id)
         .where(
             Cover.colleague_id == professional.id,
             Cover.ended_at.is_(None),
             Cover.starts_on <= today,
             Cover.ends_on >= today,
             Cover.organisation_id == professional.organisation_id,
-            covered.organisation_id == Cover.organisation_id,
+            User.organisation_id == Cover.organisation_id,
         )
         .order_by(Cover.starts_on, Cover.id)
     ).all()
@@ -170,35 +170,47 @@ def team_member_ids(organisation_id: int) -> tuple[int, ...]:
     ))
 
 
+def _team(organisation_id: int) -> tuple[str | None, tuple[int, ...]]:
+    """(the organisation's name, its members' ids) where it shares a team
+    caseload, else (None, ()): one query, as every list request asks."""
+    from ..organisations.models import Organisation
+
+    rows = db.session.execute(
+        select(Organisation.name, User.id)
+        .join(User, User.organisation_id == Organisation.id)
+        .where(Organisation.id == organisation_id, Organisation.shares_caseload.is_(True), User.role == "professional")
+        .order_by(User.id)
+    ).all()
+    return (rows[0][0], tuple(r[1] for r in rows)) if rows else (None, ())
+
+
 def scopes_for(professional: User, today: date | None = None) -> list[Scope]:
     """Every list the professional may open: their own, their team's, and one
     for each colleague they cover for today. Only their own until they are
     verified (and then it is empty)."""
-    from ..organisations.models import Organisation
-
     scopes = [my_scope(professional)]
     if not _may_see_children(professional) or professional.organisation_id is None:
         return scopes
     today = today or date.today()
-    organisation = db.session.get(Organisation, professional.organisation_id)
-    if organisation is not None and organisation.shares_caseload:
+    organisation_name, members = _team(professional.organisation_id)
+    if members:
+        scopes.append(Scope(ScopeKind.TEAM, professional.id, members, "Team caseload", organisation_name=organisation_name))
+    for cover_id, covered_id, given, family in _current_covers(professional, today):
         scopes.append(Scope(
-            ScopeKind.TEAM, professional.id, team_member_ids(organisation.id), "Team caseload",
-            organisation_name=organisation.name,
-        ))
-    for cover_id, covered in _current_covers(professional, today):
-        scopes.append(Scope(
-            ScopeKind.COVER, professional.id, (covered.id,), f"Covering for {covered.full_name}", cover_id=cover_id,
+            ScopeKind.COVER, professional.id, (covered_id,), f"Covering for {given} {family}", cover_id=cover_id,
         ))
     return scopes
 
 
-def scope_for(professional: User, kind: ScopeKind, cover_id: int | None = None, today: date | None = None) -> Scope | None:
-    """The scope asked for, if the professional has it today; else None (a 404)."""
+def scope_for(professional: User, kind: ScopeKind, cover_id: int | None = None, today: date | None = None,
+              scopes: list[Scope] | None = None) -> Scope | None:
+    """The scope asked for, if the professional has it today; else None (a
+    404). scopes: scopes_for's answer, when the caller has it already."""
     if kind is ScopeKind.MINE:
         return my_scope(professional)
     return next(
-        (s for s in scopes_for(professional, today) if s.kind is kind and (kind is not ScopeKind.COVER or s.cover_id == cover_id)),
+        (s for s in scopes or scopes_for(professional, today)
+         if s.kind is kind and (kind is not ScopeKind.COVER or s.cover_id == cover_id)),
         None,
     )
 

@@ -64,9 +64,9 @@ def _parse_list_args(source) -> tuple[View, str, int]:
 
 
 def _render(view: View, query: str, page: int, message: str | None = None, error: str | None = None, status: int = 200,
-            scope: queries.Scope | None = None):
+            scope: queries.Scope | None = None, scopes: list[queries.Scope] | None = None):
     professional = current_user._get_current_object()
-    scopes = queries.scopes_for(professional)
+    scopes = scopes or queries.scopes_for(professional)
     scope = scope or scopes[0]
     caseload = queries.caseload_page(
         professional,
@@ -127,13 +127,15 @@ def select_person(view: str):
 def team_caseload(view: str):
     """Every member's children, where the LA lets the organisation share a
     caseload; else 404."""
-    scope = queries.scope_for(current_user._get_current_object(), queries.ScopeKind.TEAM)
+    # Resolved once a request: the keystrokes of a team list are many.
+    scopes = queries.scopes_for(current_user._get_current_object())
+    scope = queries.scope_for(current_user._get_current_object(), queries.ScopeKind.TEAM, scopes=scopes)
     if scope is None:
         abort(404)
     args = request.args.to_dict()
     args["view"] = view
     view_, query, page = _parse_list_args(args)
-    return _render(view_, query, page, scope=scope)
+    return _render(view_, query, page, scope=scope, scopes=scopes)
 
 
 @bp.get("/covering/<int:cover_id>", defaults={"view": "active"})
@@ -142,13 +144,14 @@ def team_caseload(view: str):
 def covering(cover_id: int, view: str):
     """A colleague's caseload, while this professional covers for them; 404
     before the cover starts, after it ends, and for anyone else."""
-    scope = queries.scope_for(current_user._get_current_object(), queries.ScopeKind.COVER, cover_id)
+    scopes = queries.scopes_for(current_user._get_current_object())
+    scope = queries.scope_for(current_user._get_current_object(), queries.ScopeKind.COVER, cover_id, scopes=scopes)
     if scope is None:
         abort(404)
     args = request.args.to_dict()
     args["view"] = view
     view_, query, page = _parse_list_args(args)
-    return _render(view_, query, page, scope=scope)
+    return _render(view_, query, page, scope=scope, scopes=scopes)
 
 
 # Person ids are PostgreSQL integers: anything larger cannot be anyone's, and

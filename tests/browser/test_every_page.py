@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 
 from send_portal.demo import DEMO_PASSWORD
 
+from ..organisation_support import demo_team_starts
 from ..test_notifications import add_notifications_and_due_forms
 from .conftest import release_database, sign_in, wait_for_scripts
 from .support import (
@@ -78,6 +79,7 @@ def test_every_reachable_page_and_its_error_states_pass_axe_and_reflow(demo, pag
     if email:  # the Due list and the notifications page, not empty
         add_notifications_and_due_forms(email)
         starts = starts + ["/notifications"]
+    starts = starts + demo_team_starts(email)  # team caseload, cover, organisations, hand-over (issue 14)
     release_database()
     if email:
         sign_in(page, DemoUser(email), DEMO_PASSWORD)
