@@ -8,17 +8,12 @@ deadlines.py. Code that writes person rows with raw SQL (bench/build.py) sets
 them itself (bench/clock.py)."""
 from __future__ import annotations
 
-from sqlalchemy import Index, event, exists, select, update
+from sqlalchemy import event, exists, select, update
 from sqlalchemy.orm import Session
 
 from ..forms.models import FormRequest, FormResponse
 from ..models import Involvement, Person
 from .deadlines import clock_fields, london_today
-
-
-# Migration 0011: the clock finds the recent, outstanding advice by this index
-# (declared here, with the clock that reads it, rather than among the forms).
-Index("ix_form_request_requested_at", FormRequest.requested_at)
 
 
 @event.listens_for(Person, "before_insert")

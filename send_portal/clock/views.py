@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 import tempfile
+from dataclasses import replace
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
@@ -84,7 +85,8 @@ def clock():
         statuses=dl.STATUSES,
         exception_reasons=dl.EXCEPTION_REASONS,
         rules=dl.RULES,
-        clock_url=clock_url,
+        base_url=clock_url(ClockFilters()),
+        status_url=lambda status: clock_url(replace(filters, status=status)),
         page_url=page_addresses("clock.clock", **filters.args()),
         csv_url=list_address("clock.cases_csv", 1, **filters.args()),
         weeks_chart=bar_chart("clock-weeks-chart", "Open cases by week of the 20", weeks_desc,

@@ -40,7 +40,8 @@ class FormRequest(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     due_on: Mapped[date] = mapped_column(Date)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("portal_user.id"))
-    requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Indexed (migration 0011): the statutory clock finds recent, outstanding advice by it.
+    requested_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
     involvement: Mapped[Involvement] = relationship()
     requested_by: Mapped[User] = relationship()
