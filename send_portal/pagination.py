@@ -6,7 +6,35 @@ the import and a dozen escapes for each page link (a sixth of a keystroke's
 rendering). Registered as a template global in send_portal.display."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from markupsafe import Markup, escape
+
+
+@dataclass
+class Page:
+    """One page of a list: its rows, how many the whole list holds, which page
+    this is and how many rows a page has. Every paged list (the caseload, the
+    admin lists, the forms inbox, notifications, the statutory clock) is one,
+    or extends one."""
+
+    rows: list
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def page_count(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def first(self) -> int:
+        """The number of the first row shown (0 for an empty list)."""
+        return 0 if self.total == 0 else (self.page - 1) * self.page_size + 1
+
+    @property
+    def last(self) -> int:
+        return min(self.total, self.page * self.page_size)
 
 
 def _page_numbers(page: int, page_count: int) -> list[int | None]:

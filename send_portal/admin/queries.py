@@ -38,6 +38,7 @@ from ..models import (
     utcnow,
 )
 from ..names import fold, name_tokens, query_terms, sort_key
+from ..pagination import Page
 from ..notifications import link_to, notify
 
 def name_filter_condition(query: str):
@@ -78,33 +79,13 @@ involvement_moved = _signals.signal("involvement-moved")
 # --- paging -------------------------------------------------------------------
 
 
-@dataclass
-class ResultPage:
-    rows: list
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def page_count(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-    @property
-    def first(self) -> int:
-        return 0 if self.total == 0 else (self.page - 1) * self.page_size + 1
-
-    @property
-    def last(self) -> int:
-        return min(self.total, self.page * self.page_size)
-
-
-def _paged(statement, count_statement, page: int, page_size: int, scalars: bool = False) -> ResultPage:
+def _paged(statement, count_statement, page: int, page_size: int, scalars: bool = False) -> Page:
     total = db.session.scalar(count_statement) or 0
     page_count = max(1, -(-total // page_size))
     page = min(max(1, page), page_count)
     result = db.session.execute(statement.limit(page_size).offset((page - 1) * page_size))
     rows = list(result.unique().scalars()) if scalars else [tuple(r) for r in result.unique()]
-    return ResultPage(rows=rows, total=total, page=page, page_size=page_size)
+    return Page(rows=rows, total=total, page=page, page_size=page_size)
 
 
 def _contains(column, text: str):
@@ -153,7 +134,7 @@ def _user_text_condition(query: str):
     return and_(true(), *conditions)
 
 
-def professionals_page(view: ProfessionalView, query: str, page: int, page_size: int) -> ResultPage:
+def professionals_page(view: ProfessionalView, query: str, page: int, page_size: int) -> Page:
     where = and_(User.role == Role.PROFESSIONAL.value, _professional_view_condition(view), _user_text_condition(query))
     # Awaiting verification is a queue: the longest waiting first.
     order = (User.created_at, User.id) if view is ProfessionalView.PENDING else (User.family_name, User.given_name, User.id)
@@ -300,7 +281,7 @@ def _queue_text_condition(query: str):
     return or_(child, Involvement.professional_id.in_(professional_ids))
 
 
-def authentication_queue(view: QueueView, query: str, page: int, page_size: int) -> ResultPage:
+def authentication_queue(view: QueueView, query: str, page: int, page_size: int) -> Page:
     where = and_(_queue_condition(view), _queue_text_condition(query))
     order = (Involvement.created_at, Involvement.id) if view is QueueView.AWAITING else (Involvement.deleted_at.desc(), Involvement.id)
     base = (
@@ -554,7 +535,7 @@ def _person_search_condition(query: str):
     return or_(*conditions)
 
 
-def people_page(query: str, page: int, page_size: int) -> ResultPage:
+def people_page(query: str, page: int, page_size: int) -> Page:
     where = _person_search_condition(query)
     return _paged(
         select(Person).where(where).order_by(Person.sort_name, Person.id),
@@ -680,7 +661,7 @@ def _audit_select(filters: AuditFilters):
     )
 
 
-def audit_page(filters: AuditFilters, page: int, page_size: int) -> ResultPage:
+def audit_page(filters: AuditFilters, page: int, page_size: int) -> Page:
     return _paged(
         _audit_select(filters),
         select(func.count()).select_from(AuditEntry).where(_audit_condition(filters)),

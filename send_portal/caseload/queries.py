@@ -25,6 +25,7 @@ from ..models import (
     utcnow,
 )
 from ..names import query_terms
+from ..pagination import Page
 
 LIVE_STATUSES = (InvolvementStatus.AWAITING.value, InvolvementStatus.AUTHENTICATED.value)
 NAME_ORDER_INDEX = "ix_person_sort_name"
@@ -324,23 +325,8 @@ class ListedInvolvement(NamedTuple):
 
 
 @dataclass
-class CaseloadPage:
+class CaseloadPage(Page):
     rows: list[tuple[ListedInvolvement, ListedPerson]]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def page_count(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-    @property
-    def first(self) -> int:
-        return 0 if self.total == 0 else (self.page - 1) * self.page_size + 1
-
-    @property
-    def last(self) -> int:
-        return min(self.total, self.page * self.page_size)
 
 
 

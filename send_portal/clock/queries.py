@@ -19,6 +19,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from ..extensions import db
 from ..forms.models import FormRequest, FormResponse
 from ..models import Involvement, InvolvementStatus, Person, User
+from ..pagination import Page
 from . import deadlines as dl
 from .prediction import Advice, Assessment, Medians, assess, thresholds
 
@@ -82,25 +83,10 @@ class ClockRow:
 
 
 @dataclass
-class ClockPage:
+class ClockPage(Page):
     rows: list[ClockRow]
-    total: int
-    page: int
-    page_size: int
     counts: dict[str, int] = field(default_factory=dict)
     medians: Medians | None = None
-
-    @property
-    def page_count(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-    @property
-    def first(self) -> int:
-        return 0 if self.total == 0 else (self.page - 1) * self.page_size + 1
-
-    @property
-    def last(self) -> int:
-        return min(self.total, self.page * self.page_size)
 
 
 # --- the authority's medians -------------------------------------------------

@@ -23,6 +23,7 @@ from .. import audit
 from ..caseload.queries import acting_for, involvement_for_person, record_activity
 from ..extensions import db
 from ..models import Involvement, Person, User, utcnow
+from ..pagination import Page
 from .definitions import Catalogue, FormDefinition
 from .models import FormFile, FormRequest, FormResponse, FormStatus
 from .uploads import CheckedFile, discard, new_storage_name, store
@@ -259,23 +260,8 @@ INBOX_STATUSES = {
 
 
 @dataclass
-class InboxPage:
+class InboxPage(Page):
     rows: list[tuple[FormResponse, Person, User]]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def page_count(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-    @property
-    def first(self) -> int:
-        return 0 if self.total == 0 else (self.page - 1) * self.page_size + 1
-
-    @property
-    def last(self) -> int:
-        return min(self.total, self.page * self.page_size)
 
 
 def inbox_page(status: str, form_key: str, page: int, page_size: int) -> InboxPage:

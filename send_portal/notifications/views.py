@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
 from ..models import utcnow
+from ..pagination import Page
 from ..portal import flashed_message_and_error, list_address, page_number
 from .models import Notification
 
@@ -46,21 +47,6 @@ def unread_count(user_id: int) -> int:
     ) or 0
 
 
-class NotificationPage:
-    def __init__(self, rows, total, page, page_size):
-        self.rows, self.total, self.page, self.page_size = rows, total, page, page_size
-
-    @property
-    def page_count(self) -> int:
-        return max(1, -(-self.total // self.page_size))
-
-    @property
-    def first(self) -> int:
-        return 0 if self.total == 0 else (self.page - 1) * self.page_size + 1
-
-    @property
-    def last(self) -> int:
-        return min(self.total, self.page * self.page_size)
 
 
 @bp.get("/notifications")
@@ -70,7 +56,7 @@ def notifications():
     page_size = current_app.config.get("PAGE_SIZE", 50)
     mine = Notification.recipient_id == current_user.id
     total = db.session.scalar(select(func.count()).select_from(Notification).where(mine)) or 0
-    result = NotificationPage([], total, 1, page_size)
+    result = Page([], total, 1, page_size)
     page = min(page, result.page_count)
     result.page = page
     result.rows = list(db.session.scalars(
