@@ -8,7 +8,7 @@ import threading
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from send_portal.caseload.queries import View, delete_people, selected_involvements
 from send_portal.extensions import db
@@ -188,3 +188,29 @@ def test_two_runs_at_once_send_each_reminder_once(app, child, professional, make
     sent = [(r.form_request_id, r.kind) for result in results for r in result]
     assert sorted(sent) == sorted([(requests[0].id, "today"), (requests[1].id, "today"), (requests[2].id, "week")])
     assert len(reminders_of(professional)) == 3
+
+
+def test_reminders_are_emailed_once_naming_no_child(runner, child, professional):
+    """Issue 15 part 5: through the notifications and email of the accounts
+    issue. The email says a form is due, and nothing of the child."""
+    from send_portal.mail.models import OutboxEmail
+
+    request = ask(child, professional)
+    for day in (DUE - timedelta(days=7), DUE - timedelta(days=7), DUE, DUE + timedelta(days=1), DUE + timedelta(days=2)):
+        run(runner, day)
+    emails = list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.to_address == professional.email).order_by(OutboxEmail.id)))
+    assert [e.subject for e in emails] == ["A form is due next week", "A form is due today", "A form is overdue"]
+    for email in emails:
+        for detail in ("Amelia", "Jones", "2015", "Annual review contribution", child.la_reference, str(request.id)):
+            assert detail not in email.subject and detail not in email.body, (detail, email.body)
+
+
+def test_a_professional_who_turned_emails_off_gets_the_reminder_in_the_portal_only(runner, child, professional):
+    from send_portal.mail.models import OutboxEmail
+
+    professional.wants_emails = False
+    db.session.commit()
+    ask(child, professional)
+    run(runner, DUE)
+    assert [n.kind for n in reminders_of(professional)] == ["reminder_today"]
+    assert db.session.scalar(select(func.count()).select_from(OutboxEmail)) == 0

@@ -16,8 +16,7 @@ from ..extensions import db
 from ..models import User
 from .outbox import deliverable, portal_url, queue_email, render_email
 
-# The kinds that are emailed, and each one's subject. Others (the daily
-# reminders) stay in the portal only.
+# The kinds that are emailed, and each one's subject.
 SUBJECTS = {
     "account_verified": "Your account has been verified",
     "involvement_authenticated": "The local authority has confirmed that you work with a child",
@@ -28,6 +27,11 @@ SUBJECTS = {
     "message_from_la": "You have a new message",
     "form_submitted": "A professional has sent a form",
     "message_from_professional": "A professional has sent a message",
+    # The daily reminders (flask send-reminders, issue 15): the due date is
+    # the only detail, and it names no child.
+    "reminder_week": "A form is due next week",
+    "reminder_today": "A form is due today",
+    "reminder_overdue": "A form is overdue",
 }
 
 
