@@ -116,5 +116,5 @@ TWO_FACTOR_RESET = "Two-factor reset by LA"
 
 # Forgotten password (send_portal/auth/password_reset.py): never the token,
 # never a password, never the address typed.
-PASSWORD_RESET_REQUESTED = "Password reset requested"
-PASSWORD_RESET = "Password reset"
+PASSWORD_RESET_REQUESTED = "Password reset requested"  # nosec B105 - an audit action's name, not a password
+PASSWORD_RESET = "Password reset"  # nosec B105 - an audit action's name, not a password

@@ -102,8 +102,8 @@ class TestingConfig(DevelopmentConfig):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # nosec B105
     SIGN_IN_RATE_LIMIT = "1000 per minute"
     SIGN_IN_ACCOUNT_RATE_LIMIT = "1000 per minute"
-    PASSWORD_RESET_RATE_LIMIT = "1000 per minute"
-    PASSWORD_RESET_ACCOUNT_RATE_LIMIT = "1000 per minute"
+    PASSWORD_RESET_RATE_LIMIT = "1000 per minute"  # nosec B105 - a rate limit, not a password
+    PASSWORD_RESET_ACCOUNT_RATE_LIMIT = "1000 per minute"  # nosec B105 - a rate limit, not a password
     # The suite signs admins in with a password alone; tests/test_two_factor.py
     # sets the other modes itself.
     TWO_FACTOR_REQUIRED = "nobody"

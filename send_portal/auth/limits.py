@@ -39,7 +39,7 @@ _KINDS = {PASSWORD: (ACCOUNT, ADDRESS), SECOND_FACTOR: (CODE_ACCOUNT, CODE_ADDRE
 # request counts, since each can send an email, under limits of their own.
 RESET_ACCOUNT = "reset-acct"
 RESET_ADDRESS = "reset-addr"
-PASSWORD_RESET = "password reset"
+PASSWORD_RESET = "password reset"  # nosec B105 - a kind of attempt counted, not a password
 _KINDS[PASSWORD_RESET] = (RESET_ACCOUNT, RESET_ADDRESS)
 _SETTINGS = {RESET_ACCOUNT: "PASSWORD_RESET_ACCOUNT_RATE_LIMIT", RESET_ADDRESS: "PASSWORD_RESET_RATE_LIMIT"}
 

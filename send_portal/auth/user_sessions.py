@@ -26,13 +26,13 @@ from ..sessions import REFRESH_AFTER
 from .models import UserSession
 
 # The key in the signed cookie that holds the session's token.
-TOKEN_KEY = "_session"
+TOKEN_KEY = "_session"  # nosec B105 - the name of the cookie's key, not a token
 
 SIGNED_OUT = "signed out"
 SIGNED_OUT_ELSEWHERE = "signed out of other devices"
 ENDED_BY_ADMIN = "ended by administrator"
 DEACTIVATED = "account deactivated"
-PASSWORD_CHANGED = "password changed"
+PASSWORD_CHANGED = "password changed"  # nosec B105 - why a session ended, not a password
 
 log = logging.getLogger(__name__)
 
