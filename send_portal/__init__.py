@@ -122,9 +122,12 @@ def _register_request_log(app: Flask) -> None:
         # From the signed session, not current_user: logging must not load the
         # user from the database for requests that never needed them.
         user = session.get("_user_id") or "-"
+        # The route's rule, not the path: a path can hold a secret, such as
+        # the token of a live password-reset link.
+        where = request.url_rule.rule if request.url_rule is not None else request.path
         log.info(
             "%s %s %s %.1fms user=%s htmx=%s",
-            request.method, request.path, response.status_code, elapsed, user,
+            request.method, where, response.status_code, elapsed, user,
             "1" if request.headers.get("HX-Request") else "0",
         )
         return response

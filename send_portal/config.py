@@ -42,6 +42,9 @@ class Config:
     SIGN_IN_RATE_LIMIT = os.environ.get("SIGN_IN_RATE_LIMIT", "10 per minute;50 per hour")
     # Failed sign-ins allowed for one account, from wherever they come.
     SIGN_IN_ACCOUNT_RATE_LIMIT = os.environ.get("SIGN_IN_ACCOUNT_RATE_LIMIT", SIGN_IN_RATE_LIMIT)
+    # Wrong security or recovery codes for one account, from anywhere: with a
+    # day's window, so a guesser who knows the password gets 40 tries a day.
+    SECOND_FACTOR_RATE_LIMIT = os.environ.get("SECOND_FACTOR_RATE_LIMIT", "5 per minute;20 per hour;40 per day")
 
     # Who must sign in with a security code as well as a password:
     # "admins", "everyone" or "nobody" (send_portal/auth/two_factor.py).
@@ -102,6 +105,7 @@ class TestingConfig(DevelopmentConfig):
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # nosec B105
     SIGN_IN_RATE_LIMIT = "1000 per minute"
     SIGN_IN_ACCOUNT_RATE_LIMIT = "1000 per minute"
+    SECOND_FACTOR_RATE_LIMIT = "1000 per minute"
     PASSWORD_RESET_RATE_LIMIT = "1000 per minute"  # nosec B105 - a rate limit, not a password
     PASSWORD_RESET_ACCOUNT_RATE_LIMIT = "1000 per minute"  # nosec B105 - a rate limit, not a password
     # The suite signs admins in with a password alone; tests/test_two_factor.py
@@ -141,6 +145,9 @@ def load_config(app, overrides=None):
     elif uri.startswith("postgresql://"):
         uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    # What people type (names, notes, messages) must not reach the logs in a
+    # database error's message: SQLAlchemy leaves the bound values out.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "hide_parameters": True}
     if not uri.startswith("sqlite"):
         # A database server can restart or drop idle connections: test each
         # pooled connection before use. An SQLite file has nothing to test,

@@ -154,3 +154,31 @@ def test_leaving_the_organisation_ends_cover(client_request, clinic, admin):
     colleague = ClientRequest(client_request.client.application.test_client())
     colleague.sign_in(sam)
     colleague.get(f"/send/people/{bilal.id}", expected_status=404)
+
+
+def test_the_la_deactivating_the_giver_ends_their_cover(client_request, clinic, admin):
+    priya, sam, bilal = clinic
+    cover = make_cover(priya, sam, starts=-1, ends=300)
+    client_request.sign_in(admin)
+    response = client_request.post(f"/admin/professionals/{priya.id}/deactivate", {"confirmed": "yes"})
+    assert response.status_code == 303
+    assert db.session.get(Cover, cover.id).ended_at is not None
+    (entry,) = audit_entries(COVER_ENDED)
+    assert "Sam Patel" in entry.details and "Priya Shah" in entry.details
+    colleague = ClientRequest(client_request.client.application.test_client())
+    colleague.sign_in(sam)
+    colleague.get(f"/send/covering/{cover.id}", expected_status=404)
+    colleague.get(f"/send/people/{bilal.id}", expected_status=404)
+
+
+def test_a_deactivated_giver_s_open_cover_gives_nothing(client_request, clinic):
+    """However the account came to be deactivated, a cover left open by it
+    gives the colleague nothing."""
+    priya, sam, bilal = clinic
+    cover = make_cover(priya, sam, starts=-1, ends=300)
+    priya.is_deactivated = True
+    db.session.commit()
+    client_request.sign_in(sam)
+    client_request.get(f"/send/covering/{cover.id}", expected_status=404)
+    client_request.get(f"/send/people/{bilal.id}", expected_status=404)
+    assert "Covering for" not in text(client_request.get("/send/select-person"))

@@ -198,3 +198,58 @@ def test_deactivating_a_leaver_with_children_offers_the_hand_over_first(client_r
     nobody = make_user("Noah", "Nochildren", email="noah.nochildren@school.example")
     page = client_request.get(f"/admin/professionals/{nobody.id}/deactivate")
     assert not [a for a in page.select("main a") if "Hand over" in text(a)]
+
+
+def _removed(involvement: Involvement, how: str) -> Involvement:
+    if how == "deleted":
+        involvement.deleted_at, involvement.status = datetime(2026, 1, 5), "unauthenticated"
+    elif how == "declined":
+        involvement.status, involvement.decline_reason = "declined", "Not involved"
+    else:
+        involvement.status = how
+    return involvement
+
+
+@pytest.mark.parametrize("how", ["deleted", "unauthenticated", "declined"])
+def test_a_child_the_colleague_was_removed_from_arrives_awaiting_authentication(client_request, school, admin, how):
+    """A hand-over does not undo the LA's decline or unauthenticate, or the
+    colleague's own Delete: the LA authenticates them again."""
+    leaver, sam, _, amelia, _ = school
+    db.session.add(_removed(Involvement(professional_id=sam.id, person_id=amelia.id), how))
+    db.session.commit()
+    client_request.sign_in(admin)
+    url = f"/admin/professionals/{leaver.id}/hand-over"
+    confirm, hidden = _hand_over(client_request, url, {"mode": "one", "colleague": str(sam.id)})
+    (note,) = confirm.select(".govuk-inset-text")
+    assert text(note) == ("1 of these children needs the LA to authenticate Sam Patel again: "
+                          "they had been removed from Sam Patel’s caseload.")
+    assert client_request.post(url, hidden).status_code == 303
+    moved = db.session.scalars(select(Involvement).where(
+        Involvement.professional_id == sam.id, Involvement.person_id == amelia.id, Involvement.deleted_at.is_(None),
+        Involvement.status != "declined", Involvement.status != "unauthenticated",
+    )).all()
+    assert [i.status for i in moved] == ["awaiting"]
+    entries = [e for e in audit_entries(INVOLVEMENT_TRANSFERRED) if e.person_id == amelia.id]
+    assert len(entries) == 1 and "awaiting authentication again" in entries[0].details
+    sam_client = ClientRequest(client_request.client.application.test_client())
+    sam_client.sign_in(sam)
+    rows = {text(r.find("th") or r.find("td")): text(r) for r in sam_client.get("/send/select-person").select("tbody tr")}
+    assert "Awaiting authentication" in next(v for k, v in rows.items() if "Amelia Jones" in k)
+
+
+def test_the_confirmation_counts_removed_children_for_each_colleague(client_request, school, admin):
+    leaver, sam, priya, amelia, bilal = school
+    db.session.add_all([
+        _removed(Involvement(professional_id=sam.id, person_id=amelia.id), "declined"),
+        _removed(Involvement(professional_id=priya.id, person_id=bilal.id), "deleted"),
+        Involvement(professional_id=priya.id, person_id=amelia.id, status="authenticated"),
+    ])
+    db.session.commit()
+    client_request.sign_in(admin)
+    url = f"/admin/professionals/{leaver.id}/hand-over"
+    confirm, _ = _hand_over(client_request, url, {"mode": "one", "colleague": str(priya.id)})
+    assert [text(n) for n in confirm.select(".govuk-inset-text")] == [
+        "1 of these children needs the LA to authenticate Priya Shah again: they had been removed from Priya Shah’s caseload."]
+    none, _ = _hand_over(client_request, url, {"mode": "one", "colleague": str(sam.id)})
+    assert [text(n) for n in none.select(".govuk-inset-text")] == [
+        "1 of these children needs the LA to authenticate Sam Patel again: they had been removed from Sam Patel’s caseload."]

@@ -18,6 +18,7 @@ from send_portal.mail.models import OutboxEmail
 from send_portal.mail.sender import retry_delay, send_batch, send_due, transport_for
 from send_portal.models import User, utcnow
 
+from .conftest import ClientRequest
 from .mail_support import body, deliver, free_port, smtp_server, use_smtp
 
 
@@ -362,3 +363,36 @@ def test_a_server_that_drops_the_connection_loses_nothing(app):
         use_smtp(app, server.port)
         assert deliver(app, now=start + timedelta(minutes=1)).sent == 3
     assert sorted(m["Subject"] for m in server.messages) == ["Dropped 0", "Dropped 1", "Dropped 2"]
+
+
+def test_a_sent_email_s_body_is_removed_from_the_outbox(app, professional):
+    """A password reset link is a key to the account: once it has gone, the
+    outbox keeps only a note of it, with the address and subject."""
+    app.config["PORTAL_URL"] = "https://portal.la.example"
+    client = ClientRequest(app.test_client())
+    client.post("/forgot-password", {"email": professional.email}, expected_status=303)
+    [waiting] = outbox()
+    assert "/reset-password/" in waiting.body
+    with smtp_server() as server:
+        use_smtp(app, server.port)
+        assert deliver(app).sent == 1
+    assert "/reset-password/" in body(server.messages[0])
+    [sent] = outbox()
+    assert sent.sent_at is not None
+    assert sent.body == "[sent: body removed]"
+    assert (sent.to_address, sent.subject) == (professional.email, waiting.subject)
+
+
+def test_a_given_up_email_s_body_is_removed_and_one_to_retry_keeps_it(app):
+    app.config["MAIL_MAX_ATTEMPTS"] = 2
+    use_smtp(app, free_port())
+    queue_email("sam@school.example", "Never delivered", "A secret body.")
+    db.session.commit()
+    now = utcnow()
+    deliver(app, now=now)
+    [retrying] = outbox()
+    assert retrying.failed_at is None and retrying.body == "A secret body."
+    deliver(app, now=now + timedelta(hours=2))
+    [given_up] = outbox()
+    assert given_up.failed_at is not None and given_up.body == "[given up: body removed]"
+    assert (given_up.to_address, given_up.subject) == ("sam@school.example", "Never delivered")

@@ -99,3 +99,17 @@ def test_a_bad_census_date_is_a_400_with_the_error_summary(client_request, admin
     assert text(link) == message and link["href"] == f"#{target}"
     assert page.find(id=target)
     assert page.title.string.startswith("Error: SEN2 export")
+
+
+@pytest.mark.parametrize("year", ["0001", "0100", "1999", "2101", "9999"])
+def test_a_census_year_outside_2000_to_2100_is_a_400_not_a_500(client_request, admin, census_today, year):
+    client_request.sign_in(admin)
+    page = client_request.get(f"/admin/clock/sen2?census-day=1&census-month=1&census-year={year}", expected_status=400)
+    link = page.select_one(".govuk-error-summary a")
+    assert text(link) == "The census year must be between 2000 and 2100" and link["href"] == "#census-year"
+    assert page.find(id="census-year")["value"] == year
+
+
+def test_the_census_year_2000_is_accepted(client_request, admin, census_today):
+    client_request.sign_in(admin)
+    assert _export(client_request, "1", "1", "2000") == {}

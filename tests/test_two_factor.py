@@ -171,7 +171,7 @@ def test_a_code_cannot_be_used_twice(client_request, professional, client):
 
 def test_wrong_codes_are_rate_limited_even_before_a_right_one(app, client_request, professional):
     key, _codes = set_up(client_request, professional)
-    app.config["SIGN_IN_ACCOUNT_RATE_LIMIT"] = "3 per minute"
+    app.config["SECOND_FACTOR_RATE_LIMIT"] = "3 per minute"
     password_step(client_request, professional)
     wrong = f"{(int(code_for(key, 1)) + 1) % 1000000:06d}"
     for _ in range(3):
@@ -431,3 +431,76 @@ def test_the_demo_admin_signs_in_with_the_printed_key(app, runner, client_reques
     # Running it again keeps the same key working.
     assert runner.invoke(args=["demo-data"]).exit_code == 0
     assert two_factor.decrypt_key(db.session.get(User, admin.id).two_factor_secret) == key
+
+
+# --- the daily cap and telling the account holder ----------------------------------
+
+
+def _wrong(key: str) -> str:
+    return f"{(int(code_for(key, 1)) + 1) % 1000000:06d}"
+
+
+def _fail_at(monkeypatch, when):
+    from send_portal.auth import limits
+
+    monkeypatch.setattr(limits, "utcnow", lambda: when)
+
+
+def test_the_default_second_factor_limit_has_a_daily_window(app):
+    from send_portal.config import Config
+
+    assert Config.SECOND_FACTOR_RATE_LIMIT == "5 per minute;20 per hour;40 per day"
+
+
+def test_wrong_codes_are_capped_per_day_however_slowly_they_come(app, client_request, professional, monkeypatch):
+    from datetime import timedelta
+
+    from send_portal.models import utcnow
+
+    key, _codes = set_up(client_request, professional)
+    app.config["SECOND_FACTOR_RATE_LIMIT"] = "5 per minute;20 per hour;40 per day"
+    wrong = _wrong(key)
+    start = utcnow() - timedelta(hours=5)
+    password_step(client_request, professional)
+    # 10 an hour, under the minute and hour limits, for four hours: 40.
+    for n in range(40):
+        _fail_at(monkeypatch, start + timedelta(minutes=6 * n))
+        assert send_code(client_request, wrong).status_code == 400, n
+        if n % 9 == 8:  # the password step lasts five minutes: sign in again as a guesser would
+            password_step(client_request, professional)
+    _fail_at(monkeypatch, start + timedelta(hours=4, minutes=30))
+    password_step(client_request, professional)
+    response = send_code(client_request, code_for(key, steps_ahead=1))
+    assert response.status_code == 429
+    assert "Too many attempts" in text(client_request.parse(response).h1)
+    assert not is_signed_in(client_request)
+
+
+def test_the_account_holder_is_told_once_when_wrong_codes_reach_the_hourly_limit(app, client_request, professional):
+    from send_portal.mail.models import OutboxEmail
+    from send_portal.notifications.models import Notification
+
+    key, _codes = set_up(client_request, professional)
+    app.config["SECOND_FACTOR_RATE_LIMIT"] = "10 per minute;3 per hour;40 per day"
+    app.config["LA_NAME"] = "Example Council"
+    password_step(client_request, professional)
+    wrong = _wrong(key)
+    for _ in range(2):
+        assert send_code(client_request, wrong).status_code == 400
+    assert db.session.scalars(select(Notification).where(Notification.recipient_id == professional.id)).all() == []
+    assert send_code(client_request, wrong).status_code == 400  # the third: the hourly limit
+    assert send_code(client_request, wrong).status_code == 429  # refused, not counted, not told again
+    (notification,) = db.session.scalars(select(Notification).where(Notification.recipient_id == professional.id))
+    assert notification.kind == "second_factor_failures"
+    assert notification.text == ("Someone has entered many wrong security codes when signing in to your account. "
+                                 "If this was not you, change your password and tell Example Council")
+    assert notification.link == "/account"
+    (email,) = db.session.scalars(select(OutboxEmail).where(OutboxEmail.to_address == professional.email))
+    assert email.subject == "Wrong security codes were entered for your account"
+    assert wrong not in email.body and "Example Council" in email.body
+    # The holder reads it once signed in.
+    client_request.client.application.config["SECOND_FACTOR_RATE_LIMIT"] = "1000 per minute"
+    password_step(client_request, professional)
+    assert send_code(client_request, code_for(key, steps_ahead=1)).status_code == 303
+    page = client_request.get("/notifications")
+    assert "many wrong security codes" in text(page.find("main"))

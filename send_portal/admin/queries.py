@@ -194,7 +194,10 @@ def deactivate_professional(admin: User, professional: User) -> None:
     open session ends at its next request); nothing of theirs is removed."""
     if professional.is_deactivated:
         raise Conflict(f"{professional.full_name}'s account is already deactivated.")
+    from ..organisations.service import end_covers_of  # imported here, as caseload.queries does for Cover
+
     professional.is_deactivated = True
+    end_covers_of(professional, admin)
     audit.record(audit.DEACTIVATED, changed_by=admin, professional=professional)
 
 

@@ -8,7 +8,10 @@ account counts, once against the account typed (SIGN_IN_ACCOUNT_RATE_LIMIT)
 and once against the address it came from (SIGN_IN_RATE_LIMIT). The counts
 are rows of sign_in_failure, which every worker and every app server shares.
 While either key is over its limit, no password is checked at all: the right
-one is refused too, or the limit would not slow a guesser down."""
+one is refused too, or the limit would not slow a guesser down. Wrong
+security codes for an account have a limit of their own with a day's window
+(SECOND_FACTOR_RATE_LIMIT), so knowing the password gives a few dozen
+guesses a day, not a thousand."""
 from __future__ import annotations
 
 import hashlib
@@ -41,7 +44,13 @@ RESET_ACCOUNT = "reset-acct"
 RESET_ADDRESS = "reset-addr"
 PASSWORD_RESET = "password reset"  # nosec B105 - a kind of attempt counted, not a password
 _KINDS[PASSWORD_RESET] = (RESET_ACCOUNT, RESET_ADDRESS)
-_SETTINGS = {RESET_ACCOUNT: "PASSWORD_RESET_ACCOUNT_RATE_LIMIT", RESET_ADDRESS: "PASSWORD_RESET_RATE_LIMIT"}
+_SETTINGS = {
+    RESET_ACCOUNT: "PASSWORD_RESET_ACCOUNT_RATE_LIMIT", RESET_ADDRESS: "PASSWORD_RESET_RATE_LIMIT",
+    # Wrong codes for one account have a limit of their own, with a day's
+    # window: the address's count of them stays under SIGN_IN_RATE_LIMIT.
+    CODE_ACCOUNT: "SECOND_FACTOR_RATE_LIMIT",
+}
+HOUR = timedelta(hours=1)
 
 _RECENT_FAILURES = (
     select(SignInFailure.occurred_at)
@@ -112,6 +121,21 @@ def record_failure(email: str, address: str, attempt: str = PASSWORD) -> None:
     )
     longest = max(period for kinds in _KINDS.values() for kind in kinds for _, period in _limits(kind))
     db.session.execute(delete(SignInFailure).where(SignInFailure.occurred_at <= now - longest))
+
+
+def reached_hourly_limit(email: str, attempt: str = PASSWORD, now: datetime | None = None) -> bool:
+    """Whether the failure just recorded brought the account's count to its
+    hourly limit (the limit with an hour's window, else its longest): true
+    once each time the count gets there, for the caller to tell the account
+    holder."""
+    kind = _KINDS[attempt][0]
+    rules = _limits(kind)
+    amount, period = next(((n, p) for n, p in rules if p == HOUR), max(rules, key=lambda rule: rule[1]))
+    now = now or utcnow()
+    times = db.session.scalars(
+        _RECENT_FAILURES, {"kind": kind, "key_hash": _key_hash(kind, email), "since": now - period, "most": amount + 1},
+    ).all()
+    return len(times) == amount
 
 
 def forget_account_failures(email: str, attempt: str = PASSWORD) -> None:

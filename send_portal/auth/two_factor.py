@@ -41,6 +41,7 @@ from .. import audit
 from ..extensions import db
 from ..htmx import is_htmx
 from ..models import User, utcnow
+from ..notifications import link_to, notify
 from . import limits, user_sessions
 from .models import RecoveryCode
 from .passwords import check_password
@@ -327,8 +328,12 @@ def _finish_sign_in(user: User, how: str, message: str | None = None):
 
 
 def _refused(user: User, form, reason: str, message: str) -> None:
-    limits.record_failure(limits.normalise_email(user.email), limits.client_address(), limits.SECOND_FACTOR)
+    email = limits.normalise_email(user.email)
+    limits.record_failure(email, limits.client_address(), limits.SECOND_FACTOR)
     audit.record(audit.SECOND_FACTOR_FAILED, details=f"Account: {user.email}; {reason}", **_audit_who(user))
+    if limits.reached_hourly_limit(email, limits.SECOND_FACTOR):
+        # Someone has the password, or is guessing codes: tell the holder once.
+        notify(user, "second_factor_failures", link_to("auth.account"))
     db.session.commit()
     form.code.errors.append(message)
 

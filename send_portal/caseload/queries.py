@@ -146,8 +146,9 @@ def my_scope(professional: User) -> Scope:
 def _current_covers(professional: User, today: date):
     """(cover id, covered professional's id, given and family name) of the
     covers this professional holds today: started, not past their end, not
-    ended sooner, and both still members of the organisation the cover was
-    given in. Plain columns: this runs on every request for a list."""
+    ended sooner, both still members of the organisation the cover was
+    given in, and the covered professional not deactivated. Plain columns:
+    this runs on every request for a list."""
     from ..organisations.models import Cover  # organisations imports this module
 
     return db.session.execute(
@@ -160,6 +161,7 @@ def _current_covers(professional: User, today: date):
             Cover.ends_on >= today,
             Cover.organisation_id == professional.organisation_id,
             User.organisation_id == Cover.organisation_id,
+            User.is_deactivated.is_(False),
         )
         .order_by(Cover.starts_on, Cover.id)
     ).all()

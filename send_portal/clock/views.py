@@ -159,6 +159,8 @@ def _census_date(args) -> tuple[date | None, dict, list[tuple[str, str]]]:
         return None, raw, [(f"census-{missing[0]}", f"The census date must include a {missing[0]}")]
     if not all(_NUMBER.fullmatch(v) for v in raw.values()) or len(raw["year"]) != 4:
         return None, raw, [("census-day", "The census date must be a real date, for example 16 1 2025")]
+    if not 2000 <= int(raw["year"]) <= 2100:  # the export reaches back a year: year 1 has no year before it
+        return None, raw, [("census-year", "The census year must be between 2000 and 2100")]
     try:
         census = date(int(raw["year"]), int(raw["month"]), int(raw["day"]))
     except ValueError:

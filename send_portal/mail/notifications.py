@@ -27,6 +27,8 @@ SUBJECTS = {
     "message_from_la": "You have a new message",
     "form_submitted": "A professional has sent a form",
     "message_from_professional": "A professional has sent a message",
+    # About the account itself: wrong security codes reached the hourly limit.
+    "second_factor_failures": "Wrong security codes were entered for your account",
     # The daily reminders (flask send-reminders, issue 15): the due date is
     # the only detail, and it names no child.
     "reminder_week": "A form is due next week",

@@ -259,13 +259,19 @@ def claim(worker: str, now: datetime, limit: int) -> list:
     return rows
 
 
+# Once an email has gone (or will never go) its text is no longer needed, and
+# it can hold a password reset link: the outbox keeps only a note of it.
+SENT_BODY = "[sent: body removed]"
+GIVEN_UP_BODY = "[given up: body removed]"
+
+
 def _ours(email_id: int, worker: str):
     return update(OutboxEmail).where(OutboxEmail.id == email_id, OutboxEmail.claimed_by == worker)
 
 
 def _record_sent(email_id: int, worker: str, now: datetime) -> None:
     db.session.execute(
-        _ours(email_id, worker).values(sent_at=now, claimed_by=None, claimed_until=None, last_error=None)
+        _ours(email_id, worker).values(sent_at=now, claimed_by=None, claimed_until=None, last_error=None, body=SENT_BODY)
     )
     db.session.commit()
 
@@ -276,7 +282,7 @@ def _record_failure(row, worker: str, now: datetime, error: BaseException, repor
     problem = describe_error(error)
     values = {"attempts": attempts, "last_error": problem, "claimed_by": None, "claimed_until": None}
     if _permanent(error) or attempts >= config["MAIL_MAX_ATTEMPTS"]:
-        values["failed_at"] = now
+        values.update(failed_at=now, body=GIVEN_UP_BODY)
         report.given_up += 1
         log.error("email %s given up after %s attempt%s: %s", row.id, attempts, "" if attempts == 1 else "s", problem)
     else:

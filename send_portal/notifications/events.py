@@ -31,6 +31,9 @@ KINDS = {
     "reminder_week": "A form {la} asked you for is due on {due}",
     "reminder_today": "A form {la} asked you for is due today",
     "reminder_overdue": "A form {la} asked you for is overdue. It was due on {due}",
+    # To anyone, about their own account: names no code, address or time.
+    "second_factor_failures": "Someone has entered many wrong security codes when signing in to your account. "
+                              "If this was not you, change your password and tell {la}",
     # To LA administrators
     "form_submitted": "A professional has sent a form",
     "message_from_professional": "A professional has sent a message",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from .. import audit
 from ..caseload.queries import LIVE_STATUSES
@@ -75,7 +75,7 @@ LEAVER_HANDED_OVER = "Leaver's caseload handed over and account deactivated"
 def add_member(admin: User, organisation: Organisation, professional: User) -> None:
     if professional.organisation_id == organisation.id:
         raise Refused(f"{professional.full_name} is already a member of {organisation.name}.")
-    _end_covers_of(professional, admin)
+    end_covers_of(professional, admin)
     professional.organisation_id = organisation.id
     professional.is_organisation_lead = False
     audit.record(MEMBER_ADDED, changed_by=admin, professional=professional, details=organisation.name)
@@ -84,13 +84,13 @@ def add_member(admin: User, organisation: Organisation, professional: User) -> N
 def remove_member(admin: User, organisation: Organisation, professional: User) -> None:
     if professional.organisation_id != organisation.id:
         raise Refused(f"{professional.full_name} is not a member of {organisation.name}.")
-    _end_covers_of(professional, admin)
+    end_covers_of(professional, admin)
     professional.organisation_id = None
     professional.is_organisation_lead = False
     audit.record(MEMBER_REMOVED, changed_by=admin, professional=professional, details=organisation.name)
 
 
-def _end_covers_of(professional: User, by: User) -> None:
+def end_covers_of(professional: User, by: User) -> None:
     """Leaving an organisation ends every cover given or held in it."""
     for cover in db.session.scalars(select(Cover).where(
         Cover.ended_at.is_(None), (Cover.professional_id == professional.id) | (Cover.colleague_id == professional.id),
@@ -185,6 +185,30 @@ def leaver_children(leaver: User, lock: bool = False) -> list[LeaverChild]:
     return [LeaverChild(i, p, f"{g} {f}", dob) for i, p, g, f, dob in db.session.execute(query)]
 
 
+def _colleague_standing(colleague: User, person_id: int) -> tuple[bool, bool]:
+    """(works with the child now, was removed from them): a live
+    involvement, or one deleted, unauthenticated or declined."""
+    live = Involvement.deleted_at.is_(None) & Involvement.status.in_(LIVE_STATUSES)
+    found = {bool(is_live) for is_live in db.session.scalars(select(live).where(
+        Involvement.professional_id == colleague.id, Involvement.person_id == person_id,
+    ))}
+    return True in found, False in found
+
+
+def needs_authenticating_again(plan: dict[int, User], children: list[LeaverChild]) -> list[tuple[User, int]]:
+    """For the confirmation page: each colleague with the number of their
+    children in the plan that they had been removed from (deleted by them,
+    unauthenticated or declined by the LA), which arrive awaiting the LA's
+    authentication again."""
+    by_id = {c.involvement_id: c for c in children}
+    counts: dict[int, list] = {}
+    for involvement_id, colleague in plan.items():
+        works_with, removed = _colleague_standing(colleague, by_id[involvement_id].person_id)
+        if removed and not works_with:
+            counts.setdefault(colleague.id, [colleague, 0])[1] += 1
+    return [(colleague, n) for colleague, n in counts.values()]
+
+
 def hand_over(by: User, leaver: User, plan: dict[int, User]) -> int:
     """Pass each of the leaver's involvements (id -> colleague) to its
     colleague, deactivate the leaver and end their sessions, with one audit
@@ -192,7 +216,10 @@ def hand_over(by: User, leaver: User, plan: dict[int, User]) -> int:
     sent forms, requests and messages go with it and stay with the child.
     Where the colleague already works with the child, the leaver's
     involvement still moves to them (its forms and messages show in their
-    thread with the child) but is closed, so the child is listed once."""
+    thread with the child) but is closed, so the child is listed once.
+    Where the colleague had been removed from the child (their own Delete,
+    or the LA's unauthenticate or decline), it moves awaiting the LA's
+    authentication, so a hand-over never undoes the LA's decision."""
     from ..auth import user_sessions
 
     children = leaver_children(leaver, lock=True)
@@ -204,20 +231,22 @@ def hand_over(by: User, leaver: User, plan: dict[int, User]) -> int:
     by_id = {c.involvement_id: c for c in children}
     for involvement_id, colleague in plan.items():
         child = by_id[involvement_id]
-        already = db.session.scalar(select(func.count()).select_from(Involvement).where(
-            Involvement.professional_id == colleague.id, Involvement.person_id == child.person_id,
-            Involvement.deleted_at.is_(None), Involvement.status.in_(LIVE_STATUSES),
-        ))
+        already, removed = _colleague_standing(colleague, child.person_id)
         values = {"professional_id": colleague.id, "hidden_at": None}  # hiding was the leaver's
+        note = ""
         if already:
             values.update(status=InvolvementStatus.UNAUTHENTICATED.value, ended_on=date.today())
+            note = ", who already works with the child"
+        elif removed:
+            values.update(status=InvolvementStatus.AWAITING.value)
+            note = ", who had been removed from the child's caseload: awaiting authentication again"
         db.session.execute(update(Involvement).where(Involvement.id == involvement_id).values(**values))
         audit.record(
             INVOLVEMENT_TRANSFERRED, changed_by=by, person=db.session.get(Person, child.person_id), professional=colleague,
             details=f"Involvement transferred from {leaver.full_name} ({leaver.email}) to {colleague.full_name} "
-                    f"({colleague.email})" + (", who already works with the child" if already else ""),
+                    f"({colleague.email}){note}",
         )
-    _end_covers_of(leaver, by)
+    end_covers_of(leaver, by)
     leaver.is_deactivated = True
     leaver.is_organisation_lead = False
     audit.record(LEAVER_HANDED_OVER, changed_by=by, professional=leaver, details=f"{len(plan)} involvements handed over")

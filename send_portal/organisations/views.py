@@ -346,6 +346,7 @@ def hand_over_view(leaver: User):
             return render_template(
                 "organisations/confirm_hand_over.html", leaver=leaver, plan=[(names[i], u) for i, u in plan.items()],
                 count=len(plan), values=values, page_url=page_url, back_url=back_url, count_text=service_count(len(plan)),
+                again=service.needs_authenticating_again(plan, children),
             )
         db.session.rollback()
     return render_template(
