@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import os
+from collections import Counter
 from datetime import date, datetime
 from urllib.parse import parse_qs
 
@@ -278,11 +279,14 @@ def render_rows(view: str, query: str, total: int, page: int, rows, message: str
              f"<p>Showing {first} to {last} of {total:,} people</p>" if total else "<p>No people found.</p>"]
     if rows:
         parts.append('<form method="post"><table><caption>People</caption><tbody>')
+        # As the portal's rows: the date of birth only where a name repeats on the page.
+        counts = Counter(f"{r[1]} {r[2]}" for r in rows)
         for pid, given, family, dob, status, last_activity, *member in rows:
             name = esc(f"{given} {family}")
             born = f"{dob:%-d %B %Y}"
+            born_label = f", born {born}" if counts[f"{given} {family}"] > 1 else ""
             select = "" if team else (
-                f'<td><input type="checkbox" name="person_id" value="{pid}" aria-label="Select {name}, born {born}"></td>')
+                f'<td><input type="checkbox" name="person_id" value="{pid}" aria-label="Select {name}{born_label}"></td>')
             parts.append(
                 f'<tr>{select}<th scope="row"><a href="/send/people/{pid}">{name}</a></th>'
                 f"<td>{born}</td><td>{esc(status)}</td>"

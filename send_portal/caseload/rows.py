@@ -10,6 +10,7 @@ markupsafe.escape, ids are integers, dates are formatted, and the case
 status tag escapes its text (display.case_status_tag)."""
 from __future__ import annotations
 
+from collections import Counter
 from functools import lru_cache
 
 from markupsafe import Markup, escape
@@ -17,8 +18,9 @@ from markupsafe import Markup, escape
 from ..display import case_status_tag, long_date
 
 # One row, without the indentation that a template would send for every row.
-# The checkbox is named "Select" and the full name (SPEC section 7), then the
-# date of birth, so that children with the same name are told apart.
+# The checkbox is named "Select" and the full name (SPEC section 7); only where
+# the same full name is on the page more than once does the date of birth
+# follow (", born 14 March 2015"), so that those children are told apart.
 _SELECT = (
     '<td class="govuk-table__cell app-select-col">'
     '<div class="govuk-checkboxes govuk-checkboxes--small"><div class="govuk-checkboxes__item">'
@@ -53,20 +55,25 @@ def caseload_rows(
     selectable: the Select checkbox (one's own list); professional: the
     Professional column (the team's)."""
     start, end = escape(child_href_start), escape(child_href_end)
+    rows = list(rows)
+    # Names are compared exactly as written (case-sensitive full name): the
+    # label says the name as shown, so two labels read alike only then.
+    counts = Counter(f"{person.given_name} {person.family_name}" for _, person in rows)
     parts = []
     row = _ROW if selectable else _ROW_UNSELECTABLE
     for involvement, person in rows:
         person_id = int(person.id)
+        full_name = f"{person.given_name} {person.family_name}"
         born = _date(person.date_of_birth)
         extra = _PROFESSIONAL.format(escape(involvement.professional_name)) if professional else ""
         if recent:
             extra += _LAST_ACTIVITY.format(_date(person.last_activity_at.date()) if person.last_activity_at else "")
         parts.append(row.format(
             id=person_id,
-            name=escape(f"{person.given_name} {person.family_name}"),
+            name=escape(full_name),
             href=f"{start}{person_id}{end}",
             born=born,
-            born_label=f", born {born}" if born else "",
+            born_label=f", born {born}" if born and counts[full_name] > 1 else "",
             status=case_status_tag(involvement.case_status),
             extra=extra,
         ))

@@ -36,12 +36,15 @@
   message.appendChild(savesNote);
   // Said by screen readers every 15 seconds at most, not every second.
   var announcer = element('p', { 'class': 'govuk-visually-hidden', 'aria-live': 'polite', 'aria-atomic': 'true' });
+  // Said (and shown) when "Stay signed in" cannot work on this page any more.
+  // In the page from the start, empty, so that screen readers hear it change.
+  var notice = element('p', { 'class': 'govuk-!-font-weight-bold', id: 'timeout-dialog-notice', 'aria-live': 'assertive', 'aria-atomic': 'true' });
   var buttons = element('div', { 'class': 'govuk-button-group' });
   var stay = element('button', { type: 'button', 'class': 'govuk-button' }, 'Stay signed in');
   var signOut = element('a', { 'class': 'govuk-link', href: config.signOutUrl, 'hx-post': config.signOutUrl }, 'Sign out');
   buttons.appendChild(stay);
   buttons.appendChild(signOut);
-  [heading, message, announcer, buttons].forEach(function (part) { dialog.appendChild(part); });
+  [heading, message, notice, announcer, buttons].forEach(function (part) { dialog.appendChild(part); });
   document.body.appendChild(dialog);
   if (window.htmx) { window.htmx.process(dialog); }
 
@@ -75,6 +78,15 @@
   function here() { return window.location.pathname + window.location.search; }
 
   function signInAddress() { return config.signInUrl + '?next=' + encodeURIComponent(here()); }
+
+  // The sign-in address a response sends us to, keeping where the person was:
+  // next= this page, unless the address already says where to come back to.
+  function withNext(address) {
+    var url;
+    try { url = new URL(address, window.location.href); } catch (e) { return signInAddress(); }
+    if (!url.searchParams.has('next')) { url.searchParams.set('next', here()); }
+    return url.origin === window.location.origin ? url.pathname + url.search + url.hash : url.href;
+  }
 
   // The page's Save as draft button, if it is a SEND form page.
   function draftButton() {
@@ -128,6 +140,8 @@
     dialog.close();
     spokenStep = null;
     announcer.textContent = '';
+    notice.textContent = '';
+    notice.className = 'govuk-!-font-weight-bold';
     if (returnFocus && returnFocus.focus && document.contains(returnFocus) && returnFocus !== document.body) {
       returnFocus.focus();
     }
@@ -147,9 +161,18 @@
     post(config.keepAliveUrl).then(function (response) {
       asking = false;
       var signInAgain = response.headers.get('HX-Redirect');
-      if (signInAgain) { window.location.assign(signInAgain); return; }
+      if (signInAgain) { window.location.assign(withNext(signInAgain)); return; }
+      if (response.status === 400 && response.headers.get('HX-Refresh') === 'true') { signedInElsewhere(); return; }
       if (response.ok && extendedBy(response)) { close(); }
     }).catch(function () { asking = false; });
+  }
+
+  // The page's CSRF token is stale: the person signed in again in another
+  // tab. A reload gets a fresh one, but would lose what a SEND form holds.
+  function signedInElsewhere() {
+    if (!draftButton()) { window.location.reload(); return; }
+    notice.className = 'govuk-body govuk-!-font-weight-bold';
+    notice.textContent = 'You signed in again in another tab. Copy anything you have typed, then reload this page.';
   }
 
   // The time is up (or nearly): keep what was typed, then sign out.
@@ -174,7 +197,7 @@
     body.set('next', here());
     post(config.timedOutUrl, body).then(function (response) {
       var signInAgain = response.headers.get('HX-Redirect');
-      if (signInAgain) { window.location.assign(signInAgain); return; }
+      if (signInAgain) { window.location.assign(withNext(signInAgain)); return; }
       if (response.ok && extendedBy(response)) { finishing = false; tick(); return; } // used in another tab
       window.location.assign(signInAddress());
     }).catch(function () { window.location.assign(signInAddress()); });

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -112,3 +113,79 @@ def test_when_the_time_runs_out_on_a_form_page_the_answers_are_saved_as_a_draft(
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(re.escape(form_page) + "$"))
     expect(page.get_by_label("What are the child’s views, wishes and feelings?")).to_have_value("Amelia likes drawing.")
+
+
+# --- "Stay signed in" when the page's token is stale, or the session ended (accessibility review) ----
+
+
+def _stale_token(page) -> None:
+    """As after signing in again in another tab: the page's CSRF token is old."""
+    page.evaluate("""() => document.body.setAttribute('hx-headers', JSON.stringify({'X-CSRFToken': 'stale'}))""")
+
+
+def test_stay_signed_in_with_a_stale_token_reloads_a_page_with_nothing_typed(page, app, caseload, professional):
+    short_time_out(app, seconds=30, warning=28, save=2)
+    sign_in(page, professional)
+    open_select_person(page)
+    dialog = page.get_by_role("dialog", name="You’ll be signed out soon")
+    expect(dialog).to_be_visible(timeout=10_000)
+    _stale_token(page)
+    page.evaluate("() => { window.notReloaded = true; }")
+    with page.expect_response(re.compile(r"/session/keep-alive$")) as keep_alive:
+        dialog.get_by_role("button", name="Stay signed in").click()
+    assert keep_alive.value.status == 400 and keep_alive.value.headers.get("hx-refresh") == "true"
+    # The page is loaded again, with a fresh token: the session goes on.
+    page.wait_for_function("() => window.notReloaded === undefined")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Select Person")
+    expect(page).to_have_url(re.compile(r"/send/select-person"))
+
+
+def test_stay_signed_in_with_a_stale_token_on_a_form_page_says_what_to_do(page, app, professional, make_person):
+    person = make_person("Amelia", "Jones", professional=professional)
+    involvement = db.session.query(Involvement).filter_by(person_id=person.id).one()
+    draft = form_queries.start_draft(professional, involvement, form_queries.catalogue().get("ehc-needs-assessment-request"))
+    db.session.commit()
+    form_page = f"/send/people/{person.id}/forms/{draft.id}/pages/1"
+    release_database()
+
+    short_time_out(app, seconds=40, warning=38, save=2)
+    sign_in(page, professional)
+    page.goto(form_page)
+    answer = page.get_by_label("What are the child’s views, wishes and feelings?")
+    answer.fill("Amelia likes drawing.")
+    dialog = page.get_by_role("dialog", name="You’ll be signed out soon")
+    expect(dialog).to_be_visible(timeout=10_000)
+    notice = page.locator("#timeout-dialog-notice")
+    expect(notice).to_have_attribute("aria-live", "assertive")
+    expect(notice).to_have_text("")
+    _stale_token(page)
+    with page.expect_response(re.compile(r"/session/keep-alive$")) as keep_alive:
+        dialog.get_by_role("button", name="Stay signed in").click()
+    assert keep_alive.value.status == 400
+    expect(notice).to_have_text(
+        "You signed in again in another tab. Copy anything you have typed, then reload this page.")
+    expect(notice).to_be_visible()
+    # Nothing typed is lost: the page was not reloaded.
+    expect(answer).to_have_value("Amelia likes drawing.")
+    assert_no_axe_violations(page, "A form page with the signed-in-again notice")
+
+
+@pytest.mark.parametrize("redirect, expected", [
+    ("/sign-in", "/sign-in?next=%2Fsend%2Fselect-person%3Fq%3Djones"),
+    ("/sign-in?next=%2Fhome", "/sign-in?next=%2Fhome"),
+])
+def test_stay_signed_in_after_the_session_ended_signs_in_again_back_to_the_page(
+        page, app, caseload, professional, redirect, expected):
+    short_time_out(app, seconds=30, warning=28, save=2)
+    sign_in(page, professional)
+    open_select_person(page, "/send/select-person?q=jones")
+    dialog = page.get_by_role("dialog", name="You’ll be signed out soon")
+    expect(dialog).to_be_visible(timeout=10_000)
+    # As the server answers an htmx request when the session has ended (auth.views.unauthorized).
+    page.route(re.compile(r"/session/keep-alive$"), lambda route: route.fulfill(
+        status=401, headers={"HX-Redirect": redirect}, body=""))
+    # (The session is in fact still valid here, so the sign-in page sends us on: the address asked for is what counts.)
+    with page.expect_request(re.compile(r"/sign-in")) as sign_in_page:
+        dialog.get_by_role("button", name="Stay signed in").click()
+    asked = urlsplit(sign_in_page.value.url)
+    assert f"{asked.path}?{asked.query}" == expected
