@@ -434,7 +434,7 @@ def test_authenticate_against_an_existing_record_moves_the_involvement(app, clie
     assert "Added as Amelia Jones, born 14 March 2015" in entry.details
 
     page = client_request.get("/admin/authentication-requests")
-    assert "Sam Patel is authenticated for Amelia Jones" in text(page.find(id="admin-status"))
+    assert "Sam Patel is authenticated for the child." in text(page.find(id="admin-status"))
     assert "No children are awaiting authentication." in text(page.find(id="admin-results-count"))
     # The professional now sees the authority's record, and not the one they typed.
     child = professional_view.get(f"/send/people/{record.id}")

@@ -434,9 +434,10 @@ def authenticate(involvement_id: int):
         involvement = _involvement_or_404(involvement_id)
         target = {"record": "record-0", "la_reference": "la_reference"}.get(problem.field)
         return _render_request(involvement, form, [(target, str(problem))], 409)
-    person = involvement.person
     db.session.commit()
-    flash(f"{professional.full_name} is authenticated for {person.full_name}", "success")
+    # Flashed messages travel in the signed (readable) session cookie: they
+    # name no child.
+    flash(f"{professional.full_name} is authenticated for the child. They can now see the authority's record.", "success")
     return redirect(url_for("admin.authentication_requests"), 303)
 
 
@@ -458,10 +459,10 @@ def decline(involvement_id: int):
         return redirect(url_for("admin.authentication_request", involvement_id=involvement.id), 303)
     form = DeclineForm()
     if form.validate_on_submit():
-        professional, person = involvement.professional, involvement.person
+        professional = involvement.professional
         queries.decline(current_user, involvement, form.reason.data)
         db.session.commit()
-        flash(f"The request from {professional.full_name} for {person.full_name} is declined", "success")
+        flash(f"The request from {professional.full_name} is declined", "success")  # no child's name in the cookie
         return redirect(url_for("admin.authentication_requests"), 303)
     errors = _form_errors(form)
     return render_template(

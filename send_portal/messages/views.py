@@ -215,7 +215,8 @@ def admin_thread(person_id: int, professional_id: int):
     if request.method == "POST":
         if involvement is None:
             db.session.rollback()
-            flash(f"{professional.full_name} cannot read messages about {person.full_name}: they are not authenticated for them. Nothing was sent.", "error")
+            # No child's name: flashed messages travel in the readable session cookie.
+            flash(f"{professional.full_name} cannot read messages about this child: they are not authenticated for them. Nothing was sent.", "error")
             return redirect(url_for("messages.admin_thread", person_id=person_id, professional_id=professional_id), 303)
         body = _read_body(errors)
         form_key = request.form.get("form_key") or ""

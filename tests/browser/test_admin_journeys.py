@@ -90,7 +90,7 @@ def test_admin_verifies_authenticates_sets_status_and_reads_the_audit_log(reques
     check("an authentication request with an error")
     page.get_by_label(f"{RECORD}, born 9 April 2016").check()
     page.get_by_role("button", name="Authenticate").click()
-    expect(page.locator("#admin-message")).to_have_text(f"Sam Patel is authenticated for {RECORD}")
+    expect(page.locator("#admin-message")).to_have_text("Sam Patel is authenticated for the child. They can now see the authority's record.")
     expect(page.locator("#admin-results-count")).to_have_text("No children are awaiting authentication.")
     check("Authentication requests after authenticating")
 
@@ -176,7 +176,7 @@ def test_admin_verifies_and_authenticates_by_keyboard_alone(page, admin, admin_w
     expect(page.get_by_label(f"{RECORD}, born 9 April 2016")).to_be_checked()
     keys.tab_to_name("Authenticate", tag="button", exact=True)
     keys.press("Enter")
-    expect(page.locator("#admin-message")).to_have_text(f"Sam Patel is authenticated for {RECORD}")
+    expect(page.locator("#admin-message")).to_have_text("Sam Patel is authenticated for the child. They can now see the authority's record.")
 
     # The audit log: typing swaps the results and leaves focus in the box.
     page.goto("/admin/audit")
