@@ -913,7 +913,7 @@ def test_csv_export_of_the_filtered_entries_is_safe_for_spreadsheets(client_requ
     ("Amelia", "Amelia"), ("", ""), (None, ""), ("a=b", "a=b"),
 ])
 def test_csv_cells_that_start_like_formulas_are_quoted(value, expected):
-    from send_portal.admin.views import csv_safe
+    from send_portal.csv_export import csv_safe
 
     assert csv_safe(value) == expected
 

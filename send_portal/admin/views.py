@@ -10,14 +10,11 @@ ones) and commits once, with its audit entries."""
 from __future__ import annotations
 
 import csv
-import io
 import re
-import tempfile
 from datetime import date
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -29,6 +26,7 @@ from flask import (
 from flask_login import current_user
 
 from ..auth import user_sessions
+from ..csv_export import csv_safe, spooled_csv
 from ..extensions import db
 from ..htmx import is_htmx, render_page_or_block
 from ..models import InvolvementStatus, Person, Verification
@@ -672,16 +670,6 @@ def audit_log():
     )
 
 
-# A cell a spreadsheet would read as a formula (or that could hide one behind
-# a tab or a carriage return) is written with a leading apostrophe.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
-
-
 CSV_HEADER = ["Time (UTC)", "Changed by", "Action", "Person", "Given Name", "PortalName", "Details"]
 
 
@@ -691,34 +679,7 @@ def audit_log_csv():
     filters, _raw, problems = _audit_filters(request.args)
     if problems:
         abort(400, problems[0][1] + ".")
-    # The whole export is read in this request (one read transaction: a
-    # consistent snapshot) into a spooled file, kept in memory while small and
-    # on disk when large, and sent from there: memory stays flat however long
-    # the log, and sending needs neither the request nor the database.
-    spool = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
-    try:
-        text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
-        _write_csv(text, filters)
-        text.flush()
-        text.detach()  # the spool outlives its text wrapper
-    except BaseException:
-        spool.close()
-        raise
-    spool.seek(0)
-
-    def chunks():
-        try:
-            while block := spool.read(64 * 1024):
-                yield block
-        finally:
-            spool.close()
-
-    filename = f"audit-log-{date.today():%Y-%m-%d}.csv"
-    return Response(
-        chunks(),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return spooled_csv(lambda stream: _write_csv(stream, filters), f"audit-log-{date.today():%Y-%m-%d}.csv")
 
 
 def _write_csv(stream, filters: AuditFilters) -> None:

@@ -12,6 +12,7 @@ from datetime import date
 
 from sqlalchemy import or_, select
 
+from ..csv_export import csv_safe
 from ..extensions import db
 from ..models import Person
 from . import deadlines as dl
@@ -22,13 +23,7 @@ HEADER = [
     "EHC plan start date", "Within 20 weeks", "20-week exception", "20-week exception reason",
 ]
 OUTCOME_WORDS = {dl.ASSESS: "Assess", dl.NOT_ASSESS: "Not assess"}
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BLOCK = 1000
-
-
-def csv_safe(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
 
 
 def _known(day: date | None, census: date) -> date | None:

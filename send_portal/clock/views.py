@@ -8,15 +8,14 @@
 """
 from __future__ import annotations
 
-import io
 import re
-import tempfile
 from dataclasses import replace
 from datetime import date
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 
 from ..admin.access import admin_required
+from ..csv_export import csv_safe, spooled_csv
 from ..htmx import render_page_or_block
 from ..portal import list_address, page_addresses, page_number
 from . import deadlines as dl
@@ -96,31 +95,6 @@ def clock():
     )
 
 
-def _spooled_csv(write, filename: str) -> Response:
-    """The whole CSV read in this request into a spooled file, then sent (as
-    the audit log's export)."""
-    spool = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
-    try:
-        text = io.TextIOWrapper(spool, encoding="utf-8-sig", newline="")
-        write(text)
-        text.flush()
-        text.detach()
-    except BaseException:
-        spool.close()
-        raise
-    spool.seek(0)
-
-    def chunks():
-        try:
-            while block := spool.read(64 * 1024):
-                yield block
-        finally:
-            spool.close()
-
-    return Response(chunks(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 CASES_HEADER = ["Person ID", "Name", "LA reference", "Stage", "Week of 20", "Next deadline", "Due on",
                 "Status", "Why", "Advice outstanding", "Request received", "20-week exception"]
 
@@ -137,14 +111,14 @@ def cases_csv():
         writer = csv.writer(stream)
         writer.writerow(CASES_HEADER)
         for row in queries.all_rows(filters, today):
-            writer.writerow([sen2.csv_safe(v) for v in (
+            writer.writerow([csv_safe(v) for v in (
                 row.id, row.name, row.la_reference, row.stage_label, row.week or "", row.deadline_label,
                 row.due_on.isoformat(), row.status_label, row.why,
                 f"{row.advice_waiting} of {row.advice_asked}" if row.advice_asked else "",
                 row.received_on.isoformat(), row.exception_reason or "",
             )])
 
-    return _spooled_csv(write, f"statutory-clock-{today:%Y-%m-%d}.csv")
+    return spooled_csv(write, f"statutory-clock-{today:%Y-%m-%d}.csv")
 
 
 _NUMBER = re.compile(r"[0-9]{1,4}")
@@ -178,4 +152,4 @@ def sen2_export():
     census, raw, errors = _census_date(request.args)
     if errors:
         return render_template("clock/sen2.html", raw=raw, errors=errors, reasons=dl.EXCEPTION_REASONS), 400
-    return _spooled_csv(lambda stream: sen2.write(stream, census), f"sen2-{census:%Y-%m-%d}.csv")
+    return spooled_csv(lambda stream: sen2.write(stream, census), f"sen2-{census:%Y-%m-%d}.csv")
