@@ -5,14 +5,32 @@
 # stage: the suite on SQLite, again on PostgreSQL, and the security checks.
 # A failing stage does not stop the others; the script fails at the end if
 # any did, after a summary. Extra arguments go to pytest.
+#
+# ./scripts/test.sh --quick [pytest arguments]: the fast tier for while you
+# work: the suite on SQLite without the browser, hostile and slow tests
+# (markers in pytest.ini), in parallel (pytest-xdist); it installs only the
+# Python packages and needs no Chromium, Java or PostgreSQL. The full run
+# above stays the one CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+QUICK=0
+if [ "${1:-}" = "--quick" ]; then
+  QUICK=1
+  shift
+fi
 
 PYTHON="${PYTHON:-python3}"
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+
+if [ "$QUICK" = "1" ]; then
+  echo "== The quick tier on SQLite: not browser, not hostile, not slow (the full run is ./scripts/test.sh) =="
+  exec env -u TEST_POSTGRES_URL .venv/bin/python -m pytest -m "not browser and not hostile and not slow" \
+    -p no:cacheprovider -n "${QUICK_WORKERS:-auto}" "$@"
+fi
 
 apt_install() {
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi

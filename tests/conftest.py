@@ -13,6 +13,7 @@ from datetime import date, datetime
 import pytest
 from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
 from sqlalchemy import text as sql_text
 
 os.environ["SEND_PORTAL_ENV"] = "testing"
@@ -31,12 +32,96 @@ from send_portal.models import (  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 
+
+# --- the cost of a fresh app per test -----------------------------------------------
+# Every test gets its own app (below), and a new app compiled each template
+# it renders again. The compiled code is the same from one app to the next, so
+# it is kept for the test session through Jinja's public bytecode cache. Each
+# test still has its own app, config and database; a changed template is
+# compiled again (its source is checksummed).
+
+
+class _KeptTemplateCode(BytecodeCache):
+    """Jinja's compiled templates, shared by every app of the test session
+    whose template environment is set up the same way."""
+
+    def __init__(self):
+        self._code: dict = {}
+
+    @staticmethod
+    def _key(bucket):
+        env = bucket.environment
+        autoescape = getattr(env.autoescape, "__func__", env.autoescape)
+        settings = (
+            type(env), tuple(sorted(env.extensions)), env.optimized, autoescape, env.finalize, env.undefined,
+            env.block_start_string, env.block_end_string, env.variable_start_string, env.variable_end_string,
+            env.comment_start_string, env.comment_end_string, env.line_statement_prefix, env.line_comment_prefix,
+            env.trim_blocks, env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline, env.is_async,
+        )
+        return settings, bucket.key
+
+    def load_bytecode(self, bucket):
+        code = self._code.get(self._key(bucket))
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket):
+        self._code[self._key(bucket)] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CODE = _KeptTemplateCode()
+
 _counter = {"n": 0}
 
 
 def _next() -> int:
     _counter["n"] += 1
     return _counter["n"]
+
+
+# --- markers: the quick tier (./scripts/test.sh --quick) leaves these out ------------
+# `-m "not browser and not hostile and not slow"`; the full run (./scripts/test.sh)
+# runs them all. browser: everything in tests/browser/ (Chromium).
+
+# Tests that attack the service: every route tried by the wrong users and
+# fuzzed (tests/hostile_support.py), and the hostile inputs of issue 12.
+HOSTILE_MODULES = {"test_hostile.py", "test_admin_inputs.py", "test_import_safety.py"}
+# Tests that take seconds each (measured with --durations): real servers
+# under load, the Nu Html Checker's crawls, brute-force comparisons.
+SLOW_MODULES = {"test_load.py", "test_html_validity.py"}
+SLOW_TESTS = {
+    "test_add_person_drafts.py": {"test_two_save_child_posts_at_once_add_the_child_once"},
+    "test_caseload_search.py": {"test_random_changes_keep_the_filter_equal_to_brute_force"},
+    "test_migrations.py": {"test_every_revision_upgrades_to_head_and_matches_the_models"},
+    "test_page_weight.py": {"test_first_load_of_select_person_is_within_50_kb_gzipped"},
+}
+
+
+def _runs_vnu(function) -> bool:
+    """A test that calls the Nu Html Checker (tests/test_html_validity.py's
+    vnu_errors) needs Java and takes seconds: it is slow wherever it is."""
+    code = getattr(function, "__code__", None)
+    return code is not None and "vnu_errors" in code.co_names
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ARG001
+    modules = {}
+    for item in items:
+        path = item.path
+        if path.parent.name == "browser":
+            item.add_marker(pytest.mark.browser)
+        if path.name in HOSTILE_MODULES:
+            item.add_marker(pytest.mark.hostile)
+        name = getattr(item, "originalname", item.name)
+        if path.name in SLOW_MODULES or name in SLOW_TESTS.get(path.name, ()) or _runs_vnu(getattr(item, "function", None)):
+            item.add_marker(pytest.mark.slow)
+        if path.name in SLOW_TESTS:
+            modules[path.name] = getattr(item, "module", None)
+    # A renamed test would silently leave the list and join the quick tier.
+    for module_name, module in modules.items():
+        missing = [t for t in SLOW_TESTS[module_name] if module is not None and not hasattr(module, t)]
+        if missing:
+            raise pytest.UsageError(f"tests/conftest.py SLOW_TESTS names tests that {module_name} no longer has: {missing}")
 
 
 # TEST_POSTGRES_URL (a server URL such as postgresql+psycopg://postgres@127.0.0.1:54329/postgres)
@@ -57,14 +142,17 @@ def _migrate(url: str) -> None:
 def template_database(tmp_path_factory):
     """Run the real migrations once; each test gets a copy of the result."""
     if POSTGRES_URL:
+        # One template per pytest-xdist worker (gw0, gw1...): workers run at once.
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        template = f"send_portal_template_{worker}" if worker else "send_portal_template"
         admin = _pg_admin_engine()
         with admin.connect() as conn:
-            conn.execute(sql_text("DROP DATABASE IF EXISTS send_portal_template"))
-            conn.execute(sql_text("CREATE DATABASE send_portal_template"))
-        _migrate(_pg_url("send_portal_template"))
-        yield "send_portal_template"
+            conn.execute(sql_text(f'DROP DATABASE IF EXISTS "{template}"'))
+            conn.execute(sql_text(f'CREATE DATABASE "{template}"'))
+        _migrate(_pg_url(template))
+        yield template
         with admin.connect() as conn:
-            conn.execute(sql_text("DROP DATABASE IF EXISTS send_portal_template"))
+            conn.execute(sql_text(f'DROP DATABASE IF EXISTS "{template}"'))
         admin.dispose()
         return
     path = tmp_path_factory.mktemp("db") / "template.sqlite3"
@@ -90,7 +178,7 @@ def database_url(template_database, tmp_path):
         name = f"send_portal_test_{os.getpid()}_{_next()}"
         admin = _pg_admin_engine()
         with admin.connect() as conn:
-            conn.execute(sql_text(f'CREATE DATABASE "{name}" TEMPLATE {template_database}'))
+            conn.execute(sql_text(f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
         yield _pg_url(name)
         with admin.connect() as conn:
             conn.execute(sql_text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -119,6 +207,7 @@ def app(database_url, tmp_path):
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True})
     app.test_client_class = IsolatedClient
     app.instance_path = str(tmp_path)
+    app.jinja_env.bytecode_cache = TEMPLATE_CODE
     with app.app_context():
         limiter.reset()
         yield app

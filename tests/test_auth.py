@@ -1,8 +1,9 @@
 """Signing in and out, and the security every page carries."""
 from sqlalchemy import select
 
+from send_portal.auth.passwords import hash_password
 from send_portal.extensions import db
-from send_portal.models import AuditEntry
+from send_portal.models import SYSTEM_USER_ID, AuditEntry, User
 
 from .conftest import PASSWORD, text
 
@@ -61,9 +62,19 @@ def test_email_is_case_insensitive(client_request, professional):
 
 
 def test_nobody_can_sign_in_as_the_system_account(client_request):
+    # The system account has no password, so an empty one would only meet the
+    # required-field check: give it one, as a mistake in the database might,
+    # and type it, so that the refusal can only come from the role rule.
+    system = db.session.get(User, SYSTEM_USER_ID)
+    system.password_hash = hash_password(PASSWORD)
+    db.session.commit()
     token = client_request.csrf_token("/sign-in")
-    response = client_request.client.post("/sign-in", data={"email": "sysadmin", "password": "", "csrf_token": token})
+    response = client_request.client.post("/sign-in", data={"email": "sysadmin", "password": PASSWORD, "csrf_token": token})
     assert response.status_code == 400
+    page = client_request.parse(response)
+    assert "Enter a correct email address and password" in text(page.find(class_="govuk-error-summary"))
+    assert client_request.client.get("/home").headers["Location"].startswith("/sign-in")
+    assert db.session.scalar(select(AuditEntry.details).where(AuditEntry.action == "Sign-in failed")) == "Account: sysadmin"
 
 
 def test_open_redirects_are_refused(client_request, professional):

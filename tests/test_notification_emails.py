@@ -225,9 +225,15 @@ def test_changing_the_choice_needs_the_csrf_token(client_request, professional):
     assert professional.wants_emails is True
 
 
-def test_signed_out_the_choice_cannot_be_changed(client):
-    response = client.post("/account/email-notifications", data={"email_notifications": "no"})
-    assert response.status_code in (302, 400)
+def test_signed_out_the_choice_cannot_be_changed(client_request):
+    # With a valid CSRF token, so that the refusal is the sign-in check's and
+    # not the CSRF check's.
+    token = client_request.csrf_token("/sign-in")
+    response = client_request.client.post(
+        "/account/email-notifications", data={"email_notifications": "no", "csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in")
 
 
 # --- no child's personal data in any email -----------------------------------------------------

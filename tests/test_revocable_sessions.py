@@ -153,10 +153,14 @@ def test_sign_out_of_other_devices_needs_the_csrf_token(app, professional):
     assert here.client.get("/account/sign-out-other-devices").status_code == 405
 
 
-def test_your_account_needs_signing_in(client):
+def test_your_account_needs_signing_in(client_request):
+    client = client_request.client
     response = client.get("/account")
     assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
-    assert client.post("/account/sign-out-other-devices").status_code == 400  # no CSRF token, no session
+    # With a valid CSRF token, so that the refusal is the sign-in check's.
+    token = client_request.csrf_token("/sign-in")
+    response = client.post("/account/sign-out-other-devices", data={"csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"].startswith("/sign-in")
 
 
 def test_the_la_can_end_all_of_a_professionals_sessions(app, professional, admin):
