@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from send_portal import triggers
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -89,17 +91,35 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    # render_as_batch=True: on SQLite a batch operation may rebuild a table and
+    # drop its triggers silently. After every revision, stop if a trigger that
+    # send_portal.triggers says exists at that revision is missing.
+    script = context.script
+
+    def check_triggers(ctx, step, heads, run_args):  # noqa: ARG001
+        if step.is_stamp or not step.is_upgrade:
+            return
+        applied = {r.revision for r in script.iterate_revisions(tuple(heads), "base")}
+        triggers.check(ctx.connection, applied, step.up_revision_id)
+
     connectable = get_engine()
 
     with connectable.connect() as connection:
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            on_version_apply=check_triggers,
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        except Exception as error:
+            explained = triggers.explain(error)
+            if explained is None:
+                raise
+            raise explained from error
 
 
 if context.is_offline_mode():

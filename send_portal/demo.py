@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from .auth.passwords import hash_password
-from .cli import PersonRow, apply_people, professional_emails
+from .imports import PersonRow, apply_people, professional_emails
 from .extensions import db
 from .models import CASE_STATUSES, PROFESSIONAL_TYPES, Involvement, Person, User, Verification, utcnow
 

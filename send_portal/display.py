@@ -1,5 +1,5 @@
 """How the templates show things: dates and times (stored in UTC, shown in
-UK time), case status tags, and links to features a build may not have.
+UK time), case status tags, pages of a list and flashed outcomes.
 One home for each, registered once for every blueprint's templates."""
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Flask, url_for
+from flask import Flask
 from markupsafe import Markup
-from werkzeug.routing import BuildError
 
 from .pagination import pagination, showing
+from .portal import flashed_message_and_error
 
 try:  # the authority's own (UK) time
     LOCAL_ZONE: ZoneInfo | None = ZoneInfo("Europe/London")
@@ -76,20 +76,14 @@ CASE_STATUS_COLOURS = {
 @lru_cache(maxsize=64)
 def case_status_tag(status: str) -> Markup:
     """A case status as a GOV.UK tag in its colour. A function, not a macro:
-    the caseload draws one a row, and a Jinja macro call costs ten times as much."""
+    the caseload draws one a row, and a Jinja macro call costs many times as
+    much (docs/PERFORMANCE.md, "Figures from the code's comments")."""
     return Markup('<strong class="govuk-tag {}">{}</strong>').format(CASE_STATUS_COLOURS.get(status, ""), status)
-
-
-def optional_url(endpoint: str, **values) -> str | None:
-    """A link to another feature's page, where this build has it."""
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
 
 
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(long_date=long_date, local_time=local_time, admin_time=admin_time)
     app.jinja_env.globals.update(
-        case_status_tag=case_status_tag, optional_url=optional_url, pagination=pagination, showing=showing,
+        case_status_tag=case_status_tag, flashed_message_and_error=flashed_message_and_error,
+        pagination=pagination, showing=showing,
     )

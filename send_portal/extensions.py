@@ -17,6 +17,10 @@ NAMING = {
 }
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+# Batch mode lets SQLite alter columns, by rebuilding the table, which drops
+# the table's triggers: a revision that rebuilds a table with triggers wraps
+# it in send_portal.triggers.rebuilding, and migrations/env.py stops any
+# upgrade after which a trigger is missing.
 migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
 login_manager = LoginManager()

@@ -1,9 +1,13 @@
-"""Pages of a list (GOV.UK pagination), for the caseload and every admin list.
+"""Pages of a list: the one Page type of every paged list, the one way to
+read a page (paginate), and its GOV.UK pagination, drawn the same way for
+every list (pagination; page addresses come from
+send_portal.portal.page_addresses).
 
-A Python function rather than a Jinja macro: the caseload draws it on every
-filter keystroke, and as a macro it cost a template load, a module built for
-the import and a dozen escapes for each page link (a sixth of a keystroke's
-rendering). Registered as a template global in send_portal.display."""
+The pagination is a Python function rather than a Jinja macro: the caseload
+draws it on every filter keystroke, and as a macro it cost a template load,
+a module built for the import and a dozen escapes for each page link
+(measured: docs/PERFORMANCE.md, "Figures from the code's comments").
+Registered as a template global in send_portal.display."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,7 +29,7 @@ class Page:
 
     @property
     def page_count(self) -> int:
-        return max(1, -(-self.total // self.page_size))
+        return page_count(self.total, self.page_size)
 
     @property
     def first(self) -> int:
@@ -35,6 +39,31 @@ class Page:
     @property
     def last(self) -> int:
         return min(self.total, self.page * self.page_size)
+
+    @property
+    def offset(self) -> int:
+        """How many rows of the list come before this page."""
+        return (self.page - 1) * self.page_size
+
+
+def page_count(total: int, page_size: int) -> int:
+    """How many pages a list of total rows fills (an empty list has one)."""
+    return max(1, -(-total // page_size))
+
+
+def clamp_page(page: int, total: int, page_size: int) -> int:
+    """The page asked for, within the list's pages: a page past the end (a
+    list that shrank since its link was drawn) is the last page."""
+    return min(max(1, page), page_count(total, page_size))
+
+
+def paginate(total: int, page: int, page_size: int, read_rows, page_type=Page, **fields) -> Page:
+    """The one way a list is paged: page (clamped to the list's pages) of a
+    list of total rows, with its rows from read_rows(limit, offset).
+    page_type is Page or a subclass with more fields (given in fields)."""
+    page = clamp_page(page, total, page_size)
+    rows = list(read_rows(page_size, (page - 1) * page_size)) if total else []
+    return page_type(rows=rows, total=total, page=page, page_size=page_size, **fields)
 
 
 def _page_numbers(page: int, page_count: int) -> list[int | None]:
@@ -58,7 +87,8 @@ def pagination(result, page_url, label: str, results_id: str | None = None, head
 
     Written with str.format over values escaped here (the label, the ids and
     each address; page numbers are integers): Markup.format escapes through
-    string.Formatter, which cost a tenth of a filter keystroke."""
+    string.Formatter, which made this slower than the macro it replaced
+    (docs/PERFORMANCE.md, "Figures from the code's comments")."""
     if result.page_count <= 1:
         return Markup("")
     hx = ""

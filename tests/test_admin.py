@@ -120,6 +120,14 @@ def _path_for(rule, values: dict) -> str:
     return re.sub(r"<(?:([^:<>]+):)?([^<>]+)>", value, rule.rule)
 
 
+# The forms inbox and the LA's messages (on the admin blueprint since issue
+# 16): their forms and threads are not made here (tests/test_admin_package.py).
+_MADE_ELSEWHERE = {
+    "admin.inbox", "admin.inbox_form", "admin.accept_form", "admin.reject_form", "admin.inbox_file",
+    "admin.messages_inbox", "admin.person_messages", "admin.message_thread",
+}
+
+
 def _admin_rules(app):
     return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")]
 
@@ -159,7 +167,7 @@ def test_role_matrix_over_every_admin_route(app, make_user, admin, professional,
     as_admin = as_user(app, admin)
     for rule in rules:
         path = _path_for(rule, values)
-        ours = rule.endpoint.startswith("admin.")
+        ours = rule.endpoint.startswith("admin.") and rule.endpoint not in _MADE_ELSEWHERE
         if "GET" in rule.methods:
             response = as_admin.client.get(path)
             if ours:
@@ -413,17 +421,8 @@ def test_authenticate_against_an_existing_record_moves_the_involvement(app, clie
     professional_view = as_user(app, professional)
     professional_view.get(f"/send/people/{added.id}")
     client_request.sign_in(admin)
-    moved = []
-
-    def listener(sender, from_person, to_person):
-        moved.append((sender.id, from_person.id, to_person.id))
-
-    from send_portal.admin.queries import involvement_moved
-
-    with involvement_moved.connected_to(listener):
-        response = client_request.post(f"/admin/authentication-requests/{involvement.id}/authenticate", {"record": str(record.id)})
+    response = client_request.post(f"/admin/authentication-requests/{involvement.id}/authenticate", {"record": str(record.id)})
     assert response.status_code == 303 and response.headers["Location"] == "/admin/authentication-requests"
-    assert moved == [(involvement.id, added.id, record.id)], "forms and messages can follow the child"
 
     involvement = db.session.get(Involvement, involvement.id)
     assert (involvement.person_id, involvement.status) == (record.id, "authenticated")

@@ -333,6 +333,6 @@ def add_notifications_and_due_forms(email: str) -> None:
             notify(user, "form_requested", link_to("forms.child_forms", person_id=involvement.person_id))
         notify(user, "account_verified", link_to("caseload.select_person")).read_at = datetime(2026, 1, 1)
     else:
-        notify(user, "form_submitted", link_to("forms.inbox"))
-        notify(user, "message_from_professional", link_to("messages.admin_inbox")).read_at = datetime(2026, 1, 1)
+        notify(user, "form_submitted", link_to("admin.inbox"))
+        notify(user, "message_from_professional", link_to("admin.messages_inbox")).read_at = datetime(2026, 1, 1)
     db.session.commit()

@@ -23,11 +23,15 @@ cost (over a second for 100,000 involvements). This revision adds:
   whoever writes: the ORM, raw SQL, bulk inserts. An involvement's rows go
   with it by the foreign key's ON DELETE CASCADE (and on SQLite also by a
   trigger, as SQLite enforces foreign keys only where a connection asks).
+  They are defined in send_portal.triggers (group caseload_name_token), from
+  the same live rule as the queries (send_portal.rules.live_sql).
 
 A later revision that has SQLite rebuild involvement, person or
-person_name_token (batch mode's "move and copy") must drop these triggers
-first and create them again after: SQLite will not rename a table that a
-trigger's body names while the table is missing.
+person_name_token (batch mode's "move and copy") must wrap it in
+send_portal.triggers.rebuilding(op, table), which drops these triggers first
+and creates them again after: SQLite will not rename a table that a
+trigger's body names while the table is missing (migrations/env.py stops an
+upgrade that loses a trigger).
 
 Revision ID: 0005_caseload_name_token
 Revises: 0004_perf
@@ -39,6 +43,8 @@ from collections import defaultdict
 import sqlalchemy as sa
 from alembic import op
 
+from send_portal import rules, triggers
+
 
 # revision identifiers, used by Alembic.
 revision = '0005_caseload_name_token'
@@ -46,112 +52,8 @@ down_revision = '0004_perf'
 branch_labels = None
 depends_on = None
 
-# send_portal.caseload.queries._live_involvements, less the professional's own check.
-LIVE = "{t}deleted_at IS NULL AND {t}status IN ('awaiting', 'authenticated')"
-COLUMNS = ("professional_id, hidden, token, involvement_id, person_id, shared_prefix, ended_on, sort_name,"
-           " last_activity_at")
 # PostgreSQL: the primary key's index carries these too (index-only scans).
 INCLUDED = ['person_id', 'shared_prefix', 'ended_on', 'sort_name', 'last_activity_at']
-
-# The rows of one involvement (NEW), from its person's tokens.
-ROWS_OF_INVOLVEMENT = f"""
-    INSERT INTO caseload_name_token ({COLUMNS})
-    SELECT NEW.professional_id, NEW.hidden_at IS NOT NULL, t.token, NEW.id, NEW.person_id, t.shared_prefix,
-           NEW.ended_on, p.sort_name, p.last_activity_at
-    FROM person_name_token t JOIN person p ON p.id = t.person_id
-    WHERE t.person_id = NEW.person_id"""
-# The rows of one token (NEW), one for each live involvement with its person.
-ROWS_OF_TOKEN = f"""
-    INSERT INTO caseload_name_token ({COLUMNS})
-    SELECT i.professional_id, i.hidden_at IS NOT NULL, NEW.token, i.id, i.person_id, NEW.shared_prefix,
-           i.ended_on, p.sort_name, p.last_activity_at
-    FROM involvement i JOIN person p ON p.id = i.person_id
-    WHERE i.person_id = NEW.person_id AND {LIVE.format(t='i.')}"""
-# Which involvement columns decide its rows.
-INVOLVEMENT_COLUMNS = ["professional_id", "person_id", "status", "hidden_at", "deleted_at", "ended_on"]
-TOKEN_COLUMNS = ["person_id", "token", "shared_prefix"]
-PERSON_COLUMNS = ["sort_name", "last_activity_at"]
-PERSON_ROWS = """
-    UPDATE caseload_name_token SET sort_name = NEW.sort_name, last_activity_at = NEW.last_activity_at
-    WHERE person_id = NEW.id"""
-
-SQLITE_TRIGGERS = {
-    "caseload_name_token_involvement_insert": f"""
-        AFTER INSERT ON involvement WHEN {LIVE.format(t='NEW.')}
-        BEGIN {ROWS_OF_INVOLVEMENT}; END""",
-    "caseload_name_token_involvement_update": f"""
-        AFTER UPDATE OF {', '.join(INVOLVEMENT_COLUMNS)} ON involvement
-        WHEN {' OR '.join(f'OLD.{c} IS NOT NEW.{c}' for c in INVOLVEMENT_COLUMNS)}
-        BEGIN
-            DELETE FROM caseload_name_token WHERE involvement_id = OLD.id;
-            {ROWS_OF_INVOLVEMENT} AND {LIVE.format(t='NEW.')};
-        END""",
-    "caseload_name_token_involvement_delete": """
-        AFTER DELETE ON involvement
-        BEGIN DELETE FROM caseload_name_token WHERE involvement_id = OLD.id; END""",
-    "caseload_name_token_token_insert": f"""
-        AFTER INSERT ON person_name_token
-        BEGIN {ROWS_OF_TOKEN}; END""",
-    "caseload_name_token_token_update": f"""
-        AFTER UPDATE ON person_name_token
-        WHEN {' OR '.join(f'OLD.{c} IS NOT NEW.{c}' for c in TOKEN_COLUMNS)}
-        BEGIN
-            DELETE FROM caseload_name_token WHERE person_id = OLD.person_id AND token = OLD.token;
-            {ROWS_OF_TOKEN};
-        END""",
-    "caseload_name_token_token_delete": """
-        AFTER DELETE ON person_name_token
-        BEGIN DELETE FROM caseload_name_token WHERE person_id = OLD.person_id AND token = OLD.token; END""",
-    "caseload_name_token_person_update": f"""
-        AFTER UPDATE OF {', '.join(PERSON_COLUMNS)} ON person
-        WHEN {' OR '.join(f'OLD.{c} IS NOT NEW.{c}' for c in PERSON_COLUMNS)}
-        BEGIN {PERSON_ROWS}; END""",
-}
-
-POSTGRES_FUNCTIONS = {
-    "caseload_name_token_of_involvement": f"""
-        BEGIN
-            IF TG_OP = 'UPDATE' THEN
-                DELETE FROM caseload_name_token WHERE involvement_id = OLD.id;
-            END IF;
-            IF {LIVE.format(t='NEW.')} THEN {ROWS_OF_INVOLVEMENT};
-            END IF;
-            RETURN NULL;
-        END""",
-    "caseload_name_token_of_token": f"""
-        BEGIN
-            IF TG_OP IN ('UPDATE', 'DELETE') THEN
-                DELETE FROM caseload_name_token WHERE person_id = OLD.person_id AND token = OLD.token;
-            END IF;
-            IF TG_OP IN ('INSERT', 'UPDATE') THEN {ROWS_OF_TOKEN};
-            END IF;
-            RETURN NULL;
-        END""",
-    "caseload_name_token_of_person": f"""
-        BEGIN {PERSON_ROWS};
-            RETURN NULL;
-        END""",
-}
-
-
-def _changed(columns):
-    return f"({', '.join(f'OLD.{c}' for c in columns)}) IS DISTINCT FROM ({', '.join(f'NEW.{c}' for c in columns)})"
-
-
-# (name, timing and table, condition, function); an involvement's delete is
-# the foreign key's cascade.
-POSTGRES_TRIGGERS = [
-    ("caseload_name_token_involvement_insert", "AFTER INSERT ON involvement", LIVE.format(t='NEW.'),
-     "caseload_name_token_of_involvement"),
-    ("caseload_name_token_involvement_update", f"AFTER UPDATE OF {', '.join(INVOLVEMENT_COLUMNS)} ON involvement",
-     _changed(INVOLVEMENT_COLUMNS), "caseload_name_token_of_involvement"),
-    ("caseload_name_token_token_insert_delete", "AFTER INSERT OR DELETE ON person_name_token", None,
-     "caseload_name_token_of_token"),
-    ("caseload_name_token_token_update", "AFTER UPDATE ON person_name_token", _changed(TOKEN_COLUMNS),
-     "caseload_name_token_of_token"),
-    ("caseload_name_token_person_update", f"AFTER UPDATE OF {', '.join(PERSON_COLUMNS)} ON person",
-     _changed(PERSON_COLUMNS), "caseload_name_token_of_person"),
-]
 
 
 def _shared_prefixes(tokens):
@@ -228,38 +130,19 @@ def upgrade():
         batch_op.create_index('ix_caseload_name_token_person_id', ['person_id', 'token'], unique=False)
 
     op.execute(f"""
-        INSERT INTO caseload_name_token ({COLUMNS})
+        INSERT INTO caseload_name_token ({triggers.NAME_TOKEN_COLUMNS})
         SELECT i.professional_id, i.hidden_at IS NOT NULL, t.token, i.id, i.person_id, t.shared_prefix,
                i.ended_on, p.sort_name, p.last_activity_at
         FROM involvement i
         JOIN person_name_token t ON t.person_id = i.person_id
         JOIN person p ON p.id = i.person_id
-        WHERE {LIVE.format(t='i.')}
+        WHERE {rules.live_sql('i')}
     """)
-
-    if bind.dialect.name == "postgresql":
-        for name, body in POSTGRES_FUNCTIONS.items():
-            op.execute(f"CREATE FUNCTION {name}() RETURNS trigger AS $$ {body} $$ LANGUAGE plpgsql")
-        for name, event, condition, function in POSTGRES_TRIGGERS:
-            when = f" WHEN ({condition})" if condition else ""
-            op.execute(f"CREATE TRIGGER {name} {event} FOR EACH ROW{when} EXECUTE FUNCTION {function}()")
-    elif bind.dialect.name == "sqlite":
-        for name, body in SQLITE_TRIGGERS.items():
-            op.execute(f"CREATE TRIGGER {name} {body}")
-    else:
-        raise NotImplementedError(f"caseload_name_token has no triggers for {bind.dialect.name}")
+    triggers.create(op, triggers.CASELOAD_NAME_TOKEN)
 
 
 def downgrade():
-    bind = op.get_bind()
-    if bind.dialect.name == "postgresql":
-        for name, event, _, _ in POSTGRES_TRIGGERS:
-            op.execute(f"DROP TRIGGER IF EXISTS {name} ON {event.rsplit(' ', 1)[1]}")
-        for name in POSTGRES_FUNCTIONS:
-            op.execute(f"DROP FUNCTION IF EXISTS {name}()")
-    elif bind.dialect.name == "sqlite":
-        for name in SQLITE_TRIGGERS:
-            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    triggers.drop(op, triggers.CASELOAD_NAME_TOKEN)
     with op.batch_alter_table('caseload_name_token', schema=None) as batch_op:
         batch_op.drop_index('ix_caseload_name_token_person_id')
         batch_op.drop_index('ix_caseload_name_token_involvement_id')

@@ -6,17 +6,16 @@ hidden_at IS NULL" as equalities and so reads Recent in the index's order,
 newest first, stopping after a page. PostgreSQL does not: to it an IS NULL
 test is not an equality that fixes a column, so the index's order did not
 start with last_activity_at, and it joined every involvement of the view to
-its person and sorted them (390 ms for a caseload of 100,000 among
-1,000,000 people, for a page of 50).
+its person and sorted them.
 
 As a partial index WHERE deleted_at IS NULL AND hidden_at IS NULL, on
 (professional_id, last_activity_at, person_id, id, status, deleted_at,
 hidden_at), both engines read Recent backwards from the newest person, in
 exactly the list's order (last activity, person, involvement), and count it
-from the index alone. PostgreSQL: 390 -> 1.2 ms for that page. The last two
-columns are there for SQLite only: it does not take the index's WHERE as
-holding them, and without them read every row of the table to count
-Recent (6.0 against 4.8 ms for 53,638 people).
+from the index alone. The last two columns are there for SQLite only: it
+does not take the index's WHERE as holding them, and without them read
+every row of the table to count Recent. (Figures: docs/PERFORMANCE.md,
+"Figures from the code's comments".)
 
 Revision ID: 0007_recent_partial_index
 Revises: 0006_involvement_last_activity

@@ -8,8 +8,9 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from ..clock.deadlines import ASSESSMENT_OUTCOMES, EXCEPTION_REASONS
 from ..models import CASE_STATUSES
-from .queries import TIMELINE_DATES
+from .people_queries import TIMELINE_DATES
 
 REASON_MAX = 1000
 DAY_OR_MONTH = re.compile(r"[0-9]{1,2}")
@@ -133,10 +134,8 @@ for _attribute, _label in TIMELINE_DATES:
         setattr(TimelineForm, f"{_attribute}_{_part}", StringField(_part_label))
 
 
-# SEN2 fields on the timeline form (issue 15): the outcome of the request and
-# the 20-week exception reason; the lists live in send_portal/clock/deadlines.py.
-from ..clock.deadlines import ASSESSMENT_OUTCOMES, EXCEPTION_REASONS  # noqa: E402
-
+# SEN2 fields on the timeline form: the outcome of the request and the
+# 20-week exception reason; the lists live in send_portal/clock/deadlines.py.
 TimelineForm.assessment_outcome = RadioField(
     "Outcome of the request", choices=[("", "Not decided yet"), *ASSESSMENT_OUTCOMES.items()],
     default="", validate_choice=False,

@@ -42,6 +42,7 @@ from ..extensions import db
 from ..htmx import is_htmx
 from ..models import User, utcnow
 from ..notifications import link_to, notify
+from ..portal import form_errors
 from . import limits, user_sessions
 from .models import RecoveryCode
 from .passwords import check_password
@@ -281,10 +282,6 @@ class PasswordAgainForm(FlaskForm):
     )
 
 
-def _errors(form) -> list[tuple[str, str]]:
-    return [(field.id, field.errors[0]) for field in form if field.errors and field.type != "CSRFTokenField"]
-
-
 # --- signing in: the second step ----------------------------------------------------
 
 
@@ -370,7 +367,7 @@ def security_code():
         else:
             _refused(user, form, "wrong security code",
                      "The security code is not correct. Enter the code your authenticator app shows now")
-    errors = _errors(form)
+    errors = form_errors(form)
     return render_template("auth/security_code.html", form=form, errors=errors), (400 if errors else 200)
 
 
@@ -397,7 +394,7 @@ def recovery_code():
             return _finish_sign_in(user, "two-factor: recovery code", message)
         _refused(user, form, "wrong recovery code",
                  "The recovery code is not correct, or it has been used. Check it and try again")
-    errors = _errors(form)
+    errors = form_errors(form)
     return render_template("auth/recovery_code.html", form=form, errors=errors), (400 if errors else 200)
 
 
@@ -441,7 +438,7 @@ def two_factor_setup():
             session.pop(SETUP_KEY, None)
             db.session.commit()
             return _show_recovery_codes(codes, url_for("portal.home") if required else url_for("auth.account"))
-    errors = _errors(form)
+    errors = form_errors(form)
     return render_template(
         "account/two_factor_setup.html", form=form, errors=errors, required=required,
         qr_code=qr_code_svg(key, user), grouped_key=group_key(key),
@@ -476,7 +473,7 @@ def new_recovery_codes():
         else:
             _refused(user, form, "wrong security code",
                      "The security code is not correct. Enter the code your authenticator app shows now")
-    errors = _errors(form)
+    errors = form_errors(form)
     return render_template("account/new_recovery_codes.html", form=form, errors=errors), (400 if errors else 200)
 
 
@@ -506,7 +503,7 @@ def two_factor_turn_off():
         limits.record_failure(email, address)
         db.session.commit()
         form.password.errors.append("Your password is not correct")
-    errors = _errors(form)
+    errors = form_errors(form)
     return render_template("account/two_factor_turn_off.html", form=form, errors=errors), (400 if errors else 200)
 
 

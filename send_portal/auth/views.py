@@ -1,19 +1,18 @@
 """Signing in and out, and professionals registering themselves."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from .. import audit
 from ..extensions import db, limiter, login_manager
 from ..htmx import is_htmx
-from ..models import Role, User, Verification
-from ..portal import flashed_message_and_error
-from . import limits, user_sessions
+from ..models import Role, User
+from ..portal import flashed_message_and_error, form_errors
+from . import limits, registration, user_sessions
 from .forms import RegistrationForm, SignInForm
-from .passwords import check_password, hash_password
+from .passwords import check_password
 
 bp = Blueprint("auth", __name__)
 
@@ -148,7 +147,8 @@ def sign_out():
 @bp.get("/account")
 @login_required
 def account():
-    message, error = flashed_message_and_error()
+    # The email choice's own errors (mail/preferences.py) win over a flashed outcome.
+    message, error = flashed_message_and_error(errors=g.get("email_notifications_errors"))
     return render_template(
         "account/account.html",
         other_sessions=user_sessions.active_count(current_user, exclude_current=True),
@@ -183,10 +183,6 @@ def active_session_count(user: User) -> int:
 EMAIL_TAKEN = "An account already exists with this email address. Sign in instead, or use a different email address"
 
 
-def _email_taken(email: str) -> bool:
-    return db.session.scalar(select(User.id).where(func.lower(User.email) == email)) is not None
-
-
 @bp.route("/register", methods=["GET", "POST"])
 # Every attempt counts here (Flask-Limiter, RATELIMIT_STORAGE_URI): each one
 # that succeeds makes an account.
@@ -198,38 +194,23 @@ def register():
         return redirect(url_for("portal.home"))
     form = RegistrationForm()
     if form.validate_on_submit():
-        if _email_taken(form.email.data):
-            form.email.errors.append(EMAIL_TAKEN)
-        else:
-            user = User(
-                email=form.email.data,  # lower-case: unique regardless of case
+        user = None
+        if not registration.email_taken(form.email.data):
+            user = registration.add_professional(
+                email=form.email.data,
                 given_name=form.given_name.data,
                 family_name=form.family_name.data,
-                role=Role.PROFESSIONAL.value,
                 professional_type=form.professional_type.data,
                 organisation=form.organisation.data,
-                password_hash=hash_password(form.password.data),
-                verification=Verification.PENDING.value,
+                password=form.password.data,
             )
-            db.session.add(user)
-            try:
-                db.session.flush()
-            except IntegrityError:  # registered a moment ago by another request
-                db.session.rollback()
-                form.email.errors.append(EMAIL_TAKEN)
-            else:
-                audit.record(
-                    audit.REGISTERED, changed_by=user, professional=user,
-                    details=f"{user.professional_type_label}, {user.organisation}",
-                )
-                _start_session(user)
-                db.session.commit()
-                return redirect(url_for("portal.home"), 303)
-    errors = [
-        (f"{field.id}-0" if field.type == "RadioField" else field.id, field.errors[0])
-        for field in form
-        if field.errors and field.type != "CSRFTokenField"
-    ]
+        if user is None:  # taken, or registered a moment ago by another request
+            form.email.errors.append(EMAIL_TAKEN)
+        else:
+            _start_session(user)
+            db.session.commit()
+            return redirect(url_for("portal.home"), 303)
+    errors = form_errors(form)
     status = 400 if errors else 200
     return render_template("auth/register.html", form=form, errors=errors), status
 

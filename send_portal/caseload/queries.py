@@ -8,11 +8,12 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from sqlalchemy import and_, bindparam, case, false, func, or_, select, update
-from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.expression import Alias
 
-from .. import audit
+from .. import audit, rules
 from ..extensions import db
 from ..models import (
     AWAITING_AUTHENTICATION,
@@ -27,17 +28,32 @@ from ..models import (
 from ..names import query_terms
 from ..pagination import Page
 
-LIVE_STATUSES = (InvolvementStatus.AWAITING.value, InvolvementStatus.AUTHENTICATED.value)
 NAME_ORDER_INDEX = "ix_person_sort_name"
 
 
-def _sqlite_from_hint(compiler, table, text):  # noqa: ARG001
-    return text
+class _ReadByName(Alias):
+    """The person table read, on SQLite, through its name index (``person AS
+    person INDEXED BY ix_person_sort_name``): SQLite has no statistics to
+    choose that walk by itself (see _walk_name_order). Other dialects render
+    a plain alias. Scoped to this construct; SQLAlchemy's compiler is left
+    as it is."""
+
+    inherit_cache = True
 
 
-# SQLAlchemy renders no table hints for SQLite; the one hint used here is
-# INDEXED BY (see _walk_name_order).
-SQLiteCompiler.get_from_hint_text = _sqlite_from_hint
+@compiles(_ReadByName)
+def _plain_alias(element, compiler, **kw):
+    return compiler.visit_alias(element, **kw)
+
+
+@compiles(_ReadByName, "sqlite")
+def _indexed_by(element, compiler, **kw):
+    rendered = compiler.visit_alias(element, **kw)
+    return f"{rendered} INDEXED BY {NAME_ORDER_INDEX}" if kw.get("asfrom") else rendered
+
+
+# Person, read in name order on SQLite.
+_PERSON_BY_NAME = aliased(Person, _ReadByName._construct(Person.__table__, name=Person.__tablename__))
 
 
 class View(str, enum.Enum):
@@ -70,10 +86,9 @@ def _live_involvements(professional: User, professional_ids=None):
     conditions = [
         Involvement.professional_id == professional.id if professional_ids is None
         else Involvement.professional_id.in_(professional_ids),
-        Involvement.deleted_at.is_(None),
-        Involvement.status.in_(LIVE_STATUSES),
+        rules.live(),
     ]
-    if not _may_see_children(professional):
+    if not rules.may_see_children(professional):
         conditions.append(false())
     return and_(*conditions)
 
@@ -95,10 +110,6 @@ def _view_condition(view: View, today, cutoff):
 
 def _prefix_upper_bound(term: str) -> str:
     return term[:-1] + chr(ord(term[-1]) + 1)
-
-
-def _may_see_children(professional: User) -> bool:
-    return professional.is_professional and professional.is_verified and professional.is_active
 
 
 # --- scopes: whose caseload a list shows -----------------------------------------------------
@@ -192,7 +203,7 @@ def scopes_for(professional: User, today: date | None = None) -> list[Scope]:
     for each colleague they cover for today. Only their own until they are
     verified (and then it is empty)."""
     scopes = [my_scope(professional)]
-    if not _may_see_children(professional) or professional.organisation_id is None:
+    if not rules.may_see_children(professional) or professional.organisation_id is None:
         return scopes
     today = today or date.today()
     organisation_name, members = _team(professional.organisation_id)
@@ -263,9 +274,9 @@ def _matches(view: View, other_terms: int, may_see: bool, team: bool = False):
     "shared_prefix < n" keeps one row an involvement and counting needs no
     DISTINCT. Each other term's range is read once, as the set of
     involvements the rows must be in. (Probing person_name_token for each
-    row instead was a random read a row on SQLite, 28 against 14 ms for
-    "o'b" in a caseload of 100,000, and PostgreSQL hashed the term's
-    matches across the whole authority, 69 against 9 ms.)
+    row instead was a random read a row on SQLite, and PostgreSQL hashed
+    the term's matches across the whole authority: figures in
+    docs/PERFORMANCE.md, "Figures from the code's comments".)
 
     Built once for each shape (see _STATEMENTS); the values are bind
     parameters: professional_id, from_n and to_n (the range of the nth term,
@@ -352,7 +363,7 @@ def caseload_page(
         raise ValueError("a scope belongs to the professional it was resolved for")
     # The longest term drives the filter (see _matches); the rest narrow it.
     terms = sorted(query_terms(query), key=len, reverse=True)
-    may_see = _may_see_children(professional)
+    may_see = rules.may_see_children(professional)
     team = scope.is_team
     params = {"today": today, "cutoff": _cutoff(today, recent_months)}
     if team:
@@ -362,7 +373,8 @@ def caseload_page(
     for n, term in enumerate(terms):
         params.update({f"from_{n}": term, f"to_{n}": _prefix_upper_bound(term), f"length_{n}": len(term)})
     # Run on the session's connection: the ORM's execution layer adds
-    # nothing to plain rows, and cost a third of a millisecond a statement.
+    # nothing to plain rows, and cost time on every statement
+    # (docs/PERFORMANCE.md, "Figures from the code's comments").
     connection = db.session.connection()
     total = connection.execute(_count_statement(view, len(terms), may_see, team), params).scalar() or 0
     page_count = max(1, -(-total // page_size))
@@ -406,8 +418,7 @@ def _statement(key: tuple, build):
 def _unfiltered_where(view: View, may_see: bool, team: bool = False):
     conditions = [
         _whose(Involvement.professional_id, team),
-        Involvement.deleted_at.is_(None),
-        Involvement.status.in_(LIVE_STATUSES),
+        rules.live(),
         _view_condition(view, bindparam("today"), bindparam("cutoff")),
     ]
     if not may_see:
@@ -427,18 +438,17 @@ def _count_statement(view: View, terms: int, may_see: bool, team: bool = False):
 
 def _page_statement(view: View, terms: int, may_see: bool, backwards: bool, walk: bool, team: bool = False):
     def build():
+        person = _PERSON_BY_NAME if walk and not terms else Person
         columns = (
-            Involvement.id, Involvement.status, Person.id, Person.given_name, Person.family_name,
-            Person.date_of_birth, Person.case_status, Person.last_activity_at,
+            Involvement.id, Involvement.status, person.id, person.given_name, person.family_name,
+            person.date_of_birth, person.case_status, person.last_activity_at,
         )
         if team:  # the Professional column
             columns += (User.given_name, User.family_name)
         if terms:
             statement = _matches_page(_matches(view, terms - 1, may_see, team), view, backwards, columns)
         else:
-            statement = _unfiltered_page(view, _unfiltered_where(view, may_see, team), backwards, columns, team)
-            if walk:
-                statement = statement.with_hint(Person, f"INDEXED BY {NAME_ORDER_INDEX}", dialect_name="sqlite")
+            statement = _unfiltered_page(view, _unfiltered_where(view, may_see, team), backwards, columns, team, person)
         if team:
             statement = statement.join(User, User.id == Involvement.professional_id)
         return statement
@@ -452,14 +462,14 @@ def _ordered(keys, backwards: bool):
     return [key.desc() if descending != backwards else key.asc() for key, descending in keys]
 
 
-def _unfiltered_page(view: View, where, backwards: bool, columns, team: bool = False):
+def _unfiltered_page(view: View, where, backwards: bool, columns, team: bool = False, person=Person):
     if view is View.RECENT:
         # Newest first, then the person (and involvement) most recently added:
         # the order of ix_involvement_recent read backwards, so a page is
         # read and not sorted. last_activity_at is never empty in Recent.
         keys = [(Involvement.last_activity_at, True), (Involvement.person_id, True), (Involvement.id, True)]
     else:
-        key = Person.sort_name
+        key = person.sort_name
         if view is not View.ACTIVE:
             # Only the Active list is spread evenly through the name index;
             # hidden people are few, so reading the index in order could
@@ -467,12 +477,12 @@ def _unfiltered_page(view: View, where, backwards: bool, columns, team: bool = F
             # expression the key cannot come from the index, and PostgreSQL
             # sorts the list instead (SQLite: see _walk_name_order).
             key = key.concat("")
-        keys = [(key, False), (Person.id, False)]
+        keys = [(key, False), (person.id, False)]
         if team:  # a child two members work with is two rows
             keys.append((Involvement.id, False))
     return (
         select(*columns)
-        .join(Involvement.person)
+        .join(Involvement.person.of_type(person))
         .where(where)
         .order_by(*_ordered(keys, backwards))
         .limit(bindparam("limit"))
@@ -642,10 +652,6 @@ def record_activity(person: Person, description: str, actor: User | None = None,
     return activity
 
 
-def recent_cutoff(today: date | None = None, months: int = 18) -> date:
-    return months_ago(today or date.today(), months)
-
-
 class DueForm(NamedTuple):
     """A form the LA asked for and has not received (the Due list, reminders)."""
 
@@ -673,8 +679,8 @@ def outstanding_form_requests(
         FormResponse.status.in_((FormStatus.SUBMITTED.value, FormStatus.ACCEPTED.value)),
     ).exists()
     conditions = [
-        Involvement.status == InvolvementStatus.AUTHENTICATED.value,
-        Involvement.deleted_at.is_(None),
+        rules.live(),
+        rules.la_record_visible(),
         or_(Involvement.ended_on.is_(None), Involvement.ended_on > today),
         ~sent,
     ]
@@ -705,22 +711,3 @@ def outstanding_form_requests(
     rows = [DueForm(*row[:5], ListedPerson(*row[5:])) for row in db.session.execute(statement)]
     return rows, total
 
-
-__all__ = [
-    "View",
-    "Scope",
-    "ScopeKind",
-    "scopes_for",
-    "scope_for",
-    "acting_for",
-    "CaseloadPage",
-    "ListedInvolvement",
-    "ListedPerson",
-    "caseload_page",
-    "involvement_for_person",
-    "selected_involvements",
-    "hide_people",
-    "unhide_people",
-    "delete_people",
-    "record_activity",
-]

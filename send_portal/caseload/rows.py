@@ -2,8 +2,9 @@
 page and its htmx partials both call (templates/caseload/select_person.html).
 
 Fifty rows are most of what a filter keystroke renders. As Jinja markup each
-row cost about 35 escapes, attribute look-ups and filter calls (1.8 ms of
-CPU for a page); written here it is one format call a row with two escapes
+row cost about 35 escapes, attribute look-ups and filter calls (for the
+CPU time see docs/PERFORMANCE.md, "Figures from the code's comments");
+written here it is one format call a row with two escapes
 (the name and the link), which is what makes a keystroke cost little more
 than its query. Everything from the database is escaped: names through
 markupsafe.escape, ids are integers, dates are formatted, and the case

@@ -77,9 +77,7 @@ def _render(view: View, query: str, page: int, message: str | None = None, error
         recent_months=current_app.config["RECENT_MONTHS"],
         scope=scope,
     )
-    if not is_htmx():
-        flashed_message, flashed_error = flashed_message_and_error()
-        message, error = flashed_message or message, flashed_error or error
+    message, error = flashed_message_and_error(message, error)
     found = (
         f"{people_count(caseload.total)} found" if caseload.total else "No people found"
     )

@@ -16,9 +16,10 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
+from .. import rules
 from ..extensions import db
 from ..forms.models import FormRequest, FormResponse
-from ..models import Involvement, InvolvementStatus, Person, User
+from ..models import Involvement, Person, User
 from ..pagination import Page
 from . import deadlines as dl
 from .prediction import Advice, Assessment, Medians, assess, thresholds
@@ -167,8 +168,8 @@ def _filter_conditions(filters: ClockFilters) -> list:
             conditions.append(exists().where(
                 theirs.person_id == Person.id,
                 theirs.professional_id.in_(ids),
-                theirs.deleted_at.is_(None),
-                theirs.status == InvolvementStatus.AUTHENTICATED.value,
+                rules.live(theirs),
+                rules.la_record_visible(theirs),
             ))
     return conditions
 

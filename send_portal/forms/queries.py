@@ -9,21 +9,20 @@ alone; everything here narrows from the involvement it returns:
 - before the LA has authenticated the involvement, only what is on that
   involvement itself (nothing the LA holds: no requests, no messages).
 
-The LA's administrators see every submitted form, never a draft."""
+The LA's administrators see every submitted form, never a draft
+(send_portal.admin.inbox_queries)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import audit
+from .. import audit, rules
 from ..caseload.queries import acting_for, involvement_for_person, record_activity
 from ..extensions import db
-from ..models import Involvement, Person, User, utcnow
-from ..pagination import Page
+from ..models import Involvement, User, utcnow
 from .definitions import Catalogue, FormDefinition
 from .models import FormFile, FormRequest, FormResponse, FormStatus
 from .uploads import CheckedFile, discard, new_storage_name, store
@@ -58,13 +57,13 @@ def _visible_involvements(professional: User, involvement: Involvement):
     the involvement's professional: through a team caseload or cover, a
     colleague works on that professional's forms (caseload.queries decided
     they may)."""
-    if not involvement.is_authenticated:
+    if not rules.sees_la_record(involvement):
         return Involvement.id == involvement.id
     return and_(Involvement.professional_id == involvement.professional_id, Involvement.person_id == involvement.person_id)
 
 
 def offered_forms(professional: User, involvement: Involvement) -> list[FormDefinition]:
-    return catalogue().for_professional(professional.professional_type, involvement.is_authenticated)
+    return catalogue().for_professional(professional.professional_type, rules.sees_la_record(involvement))
 
 
 def responses_for(professional: User, involvement: Involvement) -> list[FormResponse]:
@@ -93,7 +92,7 @@ def requests_for(professional: User, involvement: Involvement) -> list[FormReque
     """The forms the LA has asked this professional for, about this child,
     that are not yet sent (a rejected one is asked for again). Nothing before
     authentication: a request is something the LA holds."""
-    if not involvement.is_authenticated:
+    if not rules.sees_la_record(involvement):
         return []
     sent = select(FormResponse.id).where(
         FormResponse.form_request_id == FormRequest.id, FormResponse.status.in_((FormStatus.SUBMITTED.value, FormStatus.ACCEPTED.value))
@@ -109,7 +108,7 @@ def requests_for(professional: User, involvement: Involvement) -> list[FormReque
 
 
 def request_for(professional: User, involvement: Involvement, request_id: int) -> FormRequest | None:
-    if not involvement.is_authenticated:
+    if not rules.sees_la_record(involvement):
         return None
     return db.session.scalar(
         select(FormRequest)
@@ -203,6 +202,16 @@ def remove_file(response: FormResponse, form_file: FormFile) -> str:
     return name
 
 
+def delete_draft(response: FormResponse) -> list[str]:
+    """Delete a draft and its files' rows; the storage names of its files,
+    to discard once the deletion is committed."""
+    names = [f.storage_name for f in response.files]
+    for form_file in list(response.files):
+        db.session.delete(form_file)
+    db.session.delete(response)
+    return names
+
+
 def discard_new_files() -> None:
     """After a rollback: remove the files written for it."""
     for name in db.session.info.pop("new_files", []):
@@ -244,104 +253,5 @@ def submit(professional: User, response: FormResponse, definition: FormDefinitio
     )
     from ..notifications import link_to, notify_admins
 
-    notify_admins("form_submitted", link_to("forms.inbox_form", response_id=response.id))
+    notify_admins("form_submitted", link_to("admin.inbox_form", response_id=response.id))
     return True
-
-
-# --- the LA's inbox -------------------------------------------------------------------------
-
-
-INBOX_STATUSES = {
-    "submitted": "Awaiting decision",
-    "accepted": "Accepted",
-    "rejected": "Rejected",
-    "all": "All",
-}
-
-
-@dataclass
-class InboxPage(Page):
-    rows: list[tuple[FormResponse, Person, User]]
-
-
-def inbox_page(status: str, form_key: str, page: int, page_size: int) -> InboxPage:
-    conditions = [FormResponse.status.in_(SENT)]
-    if status != "all":
-        conditions.append(FormResponse.status == status)
-    if form_key:
-        conditions.append(FormResponse.form_key == form_key)
-    where = and_(*conditions)
-    total = db.session.scalar(select(func.count()).select_from(FormResponse).where(where)) or 0
-    page_count = max(1, -(-total // page_size))
-    page = min(max(1, page), page_count)
-    rows = db.session.execute(
-        select(FormResponse, Person, User)
-        .join(Involvement, Involvement.id == FormResponse.involvement_id)
-        .join(Person, Person.id == Involvement.person_id)
-        .join(User, User.id == Involvement.professional_id)
-        .where(where)
-        .order_by(FormResponse.submitted_at.desc(), FormResponse.id.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return InboxPage(rows=[tuple(r) for r in rows], total=total, page=page, page_size=page_size)
-
-
-def inbox_form_choices() -> list[tuple[str, str]]:
-    """The forms to filter by: the authority's, and any retired one that
-    still has submissions."""
-    choices = [(f.key, f.title) for f in catalogue().forms]
-    known = {key for key, _ in choices}
-    for key, title in db.session.execute(
-        select(FormResponse.form_key, func.max(FormResponse.title))
-        .where(FormResponse.status.in_(SENT))
-        .group_by(FormResponse.form_key)
-        .order_by(FormResponse.form_key)
-    ):
-        if key not in known:
-            choices.append((key, title))
-    return choices
-
-
-def submitted_response(response_id: int, for_update: bool = False) -> FormResponse | None:
-    """A form the LA may read: any that has been sent. Drafts are the
-    professional's own until they send them."""
-    query = select(FormResponse).where(FormResponse.id == response_id, FormResponse.status.in_(SENT))
-    if for_update:
-        query = query.with_for_update()
-    return db.session.scalar(query)
-
-
-class AlreadyDecided(Exception):
-    pass
-
-
-def decide(admin: User, response: FormResponse, accept: bool, reason: str | None = None):
-    """Accept, or reject with a reason; the professional is told in a message
-    on the form's involvement. Returns the message."""
-    from ..messages.queries import add_message
-
-    if response.status != FormStatus.SUBMITTED.value:
-        raise AlreadyDecided(f"This form has already been {response.status}. Nothing was changed.")
-    now = utcnow()
-    response.status = (FormStatus.ACCEPTED if accept else FormStatus.REJECTED).value
-    response.decided_at = now
-    response.decided_by_id = admin.id
-    response.rejection_reason = None if accept else reason
-    involvement = response.involvement
-    person, professional = involvement.person, involvement.professional
-    if accept:
-        body = f"We have accepted your {response.title} (reference {response.reference}). Thank you."
-    else:
-        body = f"We have not accepted your {response.title} (reference {response.reference}).\n\nReason: {reason}"
-    message = add_message(involvement, admin, from_la=True, body=body, response=response, when=now)
-    record_activity(person, f"{response.title} {'accepted' if accept else 'rejected'} by the LA", admin, when=now)
-    audit.record(
-        audit.FORM_ACCEPTED if accept else audit.FORM_REJECTED, changed_by=admin, person=person, professional=professional,
-        details=f"{response.title}, reference {response.reference}" + ("" if accept else f". Reason: {reason}"),
-    )
-    from ..notifications import link_to, notify
-
-    notify(professional, "form_accepted" if accept else "form_rejected",
-           link_to("forms.view_form", person_id=person.id, response_id=response.id))
-    return message

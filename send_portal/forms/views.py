@@ -24,8 +24,8 @@ from flask import (
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import timeout
-from ..display import LOCAL_ZONE, optional_url
+from .. import rules, timeout
+from ..display import LOCAL_ZONE
 from ..extensions import db
 from ..htmx import is_htmx, render_page_or_block
 from ..models import Involvement
@@ -99,7 +99,7 @@ def _draft_definition_or_404(involvement: Involvement, response: FormResponse):
     """The definition a draft is completed against; a draft of a form the
     authority has withdrawn (or one not allowed yet) cannot be continued."""
     definition = queries.catalogue().get(response.form_key)
-    if definition is None or not (involvement.is_authenticated or definition.before_authentication):
+    if definition is None or not (rules.sees_la_record(involvement) or definition.before_authentication):
         abort(404)
     return definition
 
@@ -138,11 +138,6 @@ def child_forms(person_id: int):
     for form_request in requests:
         draft = next((r for r in responses if r.is_draft and r.form_request_id == form_request.id), None)
         draft_for_request[form_request.id] = draft or drafts.get(form_request.form_key)
-    unread = 0
-    if involvement.is_authenticated:
-        from ..messages.queries import unread_count
-
-        unread = unread_count(involvement.professional_id, person.id, for_la=False)
     return render_template(
         "forms/child_forms.html",
         involvement=involvement,
@@ -152,9 +147,8 @@ def child_forms(person_id: int):
         offered=queries.offered_forms(current_user, involvement),
         requests=requests,
         draft_for_request=draft_for_request,
-        unread=unread,
         added=request.args.get("added") == "1",
-        messages_url=optional_url("messages.thread", person_id=person.id) if involvement.is_authenticated else None,
+        messages_url=url_for("messages.thread", person_id=person.id) if rules.sees_la_record(involvement) else None,
     )
 
 
@@ -251,7 +245,7 @@ def form_page(person_id: int, response_id: int, page_number: int):
         status = 200 if is_htmx() else 400
         return _render_page(involvement, response, definition, page_number, result.states, result.errors, change, status=status)
     timeout.forget_kept_answers(current_user, response.id, page_number)
-    replaced = _commit_answers(response, result, as_draft)
+    _commit_answers(response, result, as_draft)
     if as_draft:
         if timed_out:
             return redirect(timeout.sign_out_after_time_out(_page_url(response, page_number, change), "saved"), 303)
@@ -451,11 +445,8 @@ def delete_draft(person_id: int, response_id: int):
         return redirect(url_for("forms.view_form", person_id=person_id, response_id=response.id), 303)
     if request.method == "GET":
         return render_template("forms/delete_draft.html", involvement=involvement, person=involvement.person, response=response)
-    names = [f.storage_name for f in response.files]
     title = response.title
-    for form_file in list(response.files):
-        db.session.delete(form_file)
-    db.session.delete(response)
+    names = queries.delete_draft(response)
     db.session.commit()
     for name in names:
         discard(name)

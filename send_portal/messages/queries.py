@@ -1,22 +1,27 @@
 """Reading and writing message threads.
 
 A professional's thread about a child is the messages on their involvements
-with that child; they may read it only through a live, authenticated
-involvement (caseload.queries.involvement_for_person decides the child, the
-view checks is_authenticated). The LA reads every thread."""
+with that child; they may read it only through a live involvement that sees
+what the LA holds (caseload.queries.involvement_for_person decides the
+child, rules.sees_la_record the rest). The LA's side (every thread, and
+asking for a form) is send_portal.admin.messages_queries."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, select, true, update
+from sqlalchemy import and_, func, select, update
 
+from .. import audit
+from ..caseload.queries import acting_for, record_activity
 from ..extensions import db
-from ..models import Involvement, InvolvementStatus, Person, User, utcnow
+from ..models import Involvement, User, utcnow
+from ..notifications import link_to, notify_admins
 from .models import Message
 
 
-def _thread(professional_id: int, person_id: int):
+def in_thread(professional_id: int, person_id: int):
+    """SQL: the involvement is one of the professional's with the child, so
+    its messages are in their thread with the LA."""
     return and_(Involvement.professional_id == professional_id, Involvement.person_id == person_id)
 
 
@@ -25,7 +30,7 @@ def thread_messages(professional_id: int, person_id: int) -> list[Message]:
         db.session.scalars(
             select(Message)
             .join(Involvement, Involvement.id == Message.involvement_id)
-            .where(_thread(professional_id, person_id))
+            .where(in_thread(professional_id, person_id))
             .order_by(Message.sent_at, Message.id)
         )
     )
@@ -37,7 +42,7 @@ def unread_count(professional_id: int, person_id: int, for_la: bool) -> int:
         select(func.count())
         .select_from(Message)
         .join(Involvement, Involvement.id == Message.involvement_id)
-        .where(_thread(professional_id, person_id), Message.from_la.is_(not for_la), Message.read_at.is_(None))
+        .where(in_thread(professional_id, person_id), Message.from_la.is_(not for_la), Message.read_at.is_(None))
     ) or 0
 
 
@@ -65,108 +70,18 @@ def add_message(involvement: Involvement, sender: User, *, from_la: bool, body: 
     return message
 
 
-# --- the LA's side ------------------------------------------------------------------------
-
-
-def involvement_to_write_on(professional_id: int, person_id: int) -> Involvement | None:
-    """The involvement a new LA message goes on: the professional's live,
-    authenticated one with the child. None when they cannot read messages
-    about the child (awaiting authentication, deleted, declined, ended)."""
-    return db.session.scalar(
-        select(Involvement)
-        .join(User, User.id == Involvement.professional_id)
-        .where(
-            _thread(professional_id, person_id),
-            Involvement.status == InvolvementStatus.AUTHENTICATED.value,
-            Involvement.deleted_at.is_(None),
-            User.is_deactivated.is_(False),
-        )
-        .order_by(Involvement.id.desc())
-        .limit(1)
-    )
-
-
-def has_involvement(professional_id: int, person_id: int) -> bool:
-    return db.session.scalar(select(Involvement.id).where(_thread(professional_id, person_id)).limit(1)) is not None
-
-
-@dataclass
-class ThreadSummary:
-    person: Person
-    professional: User
-    last_sent_at: datetime | None
-    unread: int
-    total: int
-
-
-def _summaries(where, order, limit=None, offset=0) -> list[ThreadSummary]:
-    unread = func.sum(case((and_(Message.from_la.is_(False), Message.read_at.is_(None)), 1), else_=0))
-    query = (
-        select(Involvement.person_id, Involvement.professional_id, func.max(Message.sent_at), unread, func.count(Message.id))
-        .select_from(Message)
-        .join(Involvement, Involvement.id == Message.involvement_id)
-        .where(where)
-        .group_by(Involvement.person_id, Involvement.professional_id)
-        .order_by(*order(unread))
-    )
-    if limit is not None:
-        query = query.limit(limit).offset(offset)
-    rows = db.session.execute(query).all()
-    people = {p.id: p for p in db.session.scalars(select(Person).where(Person.id.in_({r[0] for r in rows})))}
-    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({r[1] for r in rows})))}
-    return [ThreadSummary(people[r[0]], users[r[1]], r[2], int(r[3] or 0), int(r[4])) for r in rows]
-
-
-def threads_about(person_id: int) -> list[ThreadSummary]:
-    """Every professional's thread about a child, with what is unread."""
-    return _summaries(Involvement.person_id == person_id, lambda unread: (func.max(Message.sent_at).desc(),))
-
-
-def professionals_without_thread(person_id: int) -> list[tuple[User, Involvement]]:
-    """Professionals the LA may write to about this child who have no messages yet."""
-    with_messages = select(Message.id).where(Message.involvement_id == Involvement.id).exists()
-    rows = db.session.execute(
-        select(User, Involvement)
-        .join(Involvement, Involvement.professional_id == User.id)
-        .where(
-            Involvement.person_id == person_id,
-            Involvement.status == InvolvementStatus.AUTHENTICATED.value,
-            Involvement.deleted_at.is_(None),
-            ~with_messages,
-        )
-        .order_by(User.family_name, User.given_name, User.id)
-    ).all()
-    seen, result = set(), []
-    for user, involvement in rows:
-        if user.id not in seen:
-            seen.add(user.id)
-            result.append((user, involvement))
-    return result
-
-
-def threads_page(page: int, page_size: int) -> tuple[list[ThreadSummary], int]:
-    """Every thread, those with unread messages from professionals first."""
-    total = db.session.scalar(
-        select(func.count()).select_from(
-            select(Involvement.person_id, Involvement.professional_id)
-            .select_from(Message)
-            .join(Involvement, Involvement.id == Message.involvement_id)
-            .group_by(Involvement.person_id, Involvement.professional_id)
-            .subquery()
-        )
-    ) or 0
-    page_count = max(1, -(-total // page_size))
-    page = min(max(1, page), page_count)
-    rows = _summaries(
-        true(),
-        lambda unread: ((unread > 0).desc(), func.max(Message.sent_at).desc(), Involvement.person_id, Involvement.professional_id),
-        limit=page_size,
-        offset=(page - 1) * page_size,
-    )
-    return rows, total
-
-
-def unread_for_la_total() -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Message).where(Message.from_la.is_(False), Message.read_at.is_(None))
-    ) or 0
+def send_from_professional(sender: User, involvement: Involvement, body: str) -> Message:
+    """A professional writes to the LA about the child (for a colleague,
+    through a team caseload or cover, it is audited as such); the LA's
+    admins are told."""
+    person = involvement.person
+    message = add_message(involvement, sender, from_la=False, body=body)
+    record_activity(person, "Message from a professional", sender)
+    acting = acting_for(sender, involvement)
+    if acting:
+        audit.record(audit.MESSAGE_SENT_FOR_COLLEAGUE, changed_by=sender, person=person,
+                     professional=involvement.professional, details=acting)
+    # The thread is the involvement's professional's with the LA.
+    notify_admins("message_from_professional",
+                  link_to("admin.message_thread", person_id=person.id, professional_id=involvement.professional_id))
+    return message

@@ -14,14 +14,11 @@ import logging
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 
 from ..extensions import db
-from ..models import utcnow
-from ..pagination import Page
-from ..portal import flashed_message_and_error, list_address, page_number
-from .models import Notification
+from ..portal import flashed_message_and_error, page_addresses, page_number
+from . import queries
 
 log = logging.getLogger(__name__)
 
@@ -35,42 +32,24 @@ def unread_notification_count() -> int:
     Called from base.html's header only, so an htmx partial (a block of a
     page, without the header) never runs it."""
     if "unread_notifications" not in g:
-        g.unread_notifications = unread_count(current_user.id) if current_user.is_authenticated else 0
+        g.unread_notifications = queries.unread_count(current_user.id) if current_user.is_authenticated else 0
     return g.unread_notifications
-
-
-def unread_count(user_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Notification).where(
-            Notification.recipient_id == user_id, Notification.read_at.is_(None)
-        )
-    ) or 0
-
-
 
 
 @bp.get("/notifications")
 @login_required
 def notifications():
-    page = page_number(request.args.get("page"))
-    page_size = current_app.config.get("PAGE_SIZE", 50)
-    mine = Notification.recipient_id == current_user.id
-    total = db.session.scalar(select(func.count()).select_from(Notification).where(mine)) or 0
-    result = Page([], total, 1, page_size)
-    page = min(page, result.page_count)
-    result.page = page
-    result.rows = list(db.session.scalars(
-        select(Notification).where(mine)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .limit(page_size).offset((page - 1) * page_size)
-    ))
-    message, _error = flashed_message_and_error()
+    result = queries.notifications_page(
+        current_user.id, page_number(request.args.get("page")), current_app.config.get("PAGE_SIZE", 50)
+    )
+    message, error = flashed_message_and_error()
     return render_template(
         "notifications/notifications.html",
         result=result,
         unread=unread_notification_count(),
-        page_url=lambda n: list_address("notifications.notifications", n),
+        page_url=page_addresses("notifications.notifications"),
         message=message,
+        error=error,
     )
 
 
@@ -78,19 +57,12 @@ def notifications():
 @login_required
 def open_notification(notification_id: int):
     user_id = current_user.id
-    link = db.session.scalar(
-        select(Notification.link).where(Notification.id == notification_id, Notification.recipient_id == user_id)
-    )
+    link = queries.notification_link(notification_id, user_id)
     if link is None:
         abort(404)  # not there, or someone else's
     db.session.commit()  # end the read; the write begins its own transaction
     try:
-        db.session.execute(
-            update(Notification)
-            .where(Notification.id == notification_id, Notification.recipient_id == user_id, Notification.read_at.is_(None))
-            .values(read_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
+        queries.mark_read(notification_id, user_id)
         db.session.commit()
     except OperationalError:
         db.session.rollback()
@@ -101,12 +73,7 @@ def open_notification(notification_id: int):
 @bp.post("/notifications/mark-all-read")
 @login_required
 def mark_all_read():
-    marked = db.session.execute(
-        update(Notification)
-        .where(Notification.recipient_id == current_user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    marked = queries.mark_all_read(current_user.id)
     db.session.commit()
     flash(
         f"{marked} notification{'' if marked == 1 else 's'} marked as read." if marked

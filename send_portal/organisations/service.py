@@ -7,8 +7,7 @@ from datetime import date
 
 from sqlalchemy import select, update
 
-from .. import audit
-from ..caseload.queries import LIVE_STATUSES
+from .. import audit, rules
 from ..extensions import db
 from ..models import Involvement, InvolvementStatus, Person, User, Verification, utcnow
 from .models import Cover, Organisation, name_key
@@ -175,8 +174,7 @@ def leaver_children(leaver: User, lock: bool = False) -> list[LeaverChild]:
         .join(Person, Person.id == Involvement.person_id)
         .where(
             Involvement.professional_id == leaver.id,
-            Involvement.deleted_at.is_(None),
-            Involvement.status.in_(LIVE_STATUSES),
+            rules.live(),
         )
         .order_by(Person.sort_name, Person.id, Involvement.id)
     )
@@ -188,8 +186,7 @@ def leaver_children(leaver: User, lock: bool = False) -> list[LeaverChild]:
 def _colleague_standing(colleague: User, person_id: int) -> tuple[bool, bool]:
     """(works with the child now, was removed from them): a live
     involvement, or one deleted, unauthenticated or declined."""
-    live = Involvement.deleted_at.is_(None) & Involvement.status.in_(LIVE_STATUSES)
-    found = {bool(is_live) for is_live in db.session.scalars(select(live).where(
+    found = {bool(is_live) for is_live in db.session.scalars(select(rules.live()).where(
         Involvement.professional_id == colleague.id, Involvement.person_id == person_id,
     ))}
     return True in found, False in found
@@ -260,7 +257,7 @@ def may_hand_over(user: User, leaver: User) -> bool:
     if user.is_admin:
         return leaver.is_professional
     return (
-        user.is_professional and user.is_organisation_lead and user.is_verified and user.is_active
+        rules.may_see_children(user) and user.is_organisation_lead
         and leaver.is_professional and leaver.id != user.id
         and user.organisation_id is not None and leaver.organisation_id == user.organisation_id
     )
@@ -276,6 +273,3 @@ def parse_day(source, prefix: str) -> date | None:
     except ValueError:
         return None
     return day if day.year >= 2000 else None
-
-
-__all__ = ["Refused", "hand_over", "give_cover", "end_cover"]

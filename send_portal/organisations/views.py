@@ -369,6 +369,3 @@ def admin_hand_over(user_id: int):
 @professional_required
 def lead_hand_over(user_id: int):
     return hand_over_view(_professional_or_404(user_id))
-
-
-__all__ = ["bp"]

@@ -8,10 +8,9 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, rules
 from ..addresses import format_postcode, normalise_postcode, provider_for
 from ..caseload import queries
-from ..display import optional_url
 from ..extensions import db
 from ..models import Involvement, InvolvementStatus, Person, User
 from ..names import sort_key
@@ -46,9 +45,9 @@ def child(person_id: int):
         involvement=involvement,
         person=person,
         # What the LA holds (status, timeline) only once the involvement is authenticated.
-        timeline=ehc_timeline(person) if involvement.is_authenticated else [],
-        forms_url=optional_url("forms.child_forms", person_id=person.id),
-        messages_url=optional_url("messages.thread", person_id=person.id) if involvement.is_authenticated else None,
+        timeline=ehc_timeline(person) if rules.sees_la_record(involvement) else [],
+        forms_url=url_for("forms.child_forms", person_id=person.id),
+        messages_url=url_for("messages.thread", person_id=person.id) if rules.sees_la_record(involvement) else None,
     )
 
 
@@ -203,7 +202,7 @@ def _save_child(draft: PersonDraft, line_1: str, line_2: str, town: str, postcod
     discard_draft(current_user.id)
     db.session.commit()
     return redirect(
-        optional_url("forms.child_forms", person_id=person.id, added=1) or url_for("people.child", person_id=person.id), 303
+        url_for("forms.child_forms", person_id=person.id, added=1), 303
     )
 
 

@@ -3,8 +3,10 @@ service pages."""
 import re
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, get_flashed_messages, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, get_flashed_messages, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+
+from ..htmx import is_htmx
 
 bp = Blueprint("portal", __name__)
 
@@ -107,15 +109,61 @@ def database_id(raw: str | None) -> int | None:
     return value if 1 <= value <= DATABASE_INT_MAX else None
 
 
-def flashed_message_and_error() -> tuple[str | None, str | None]:
-    """(success message, error message) flashed by the request before."""
-    message = error = None
+def form_errors(form) -> list[tuple[str, str]]:
+    """A checked WTForms form's errors in the one shape every error summary
+    takes (components/error_summary.html): (the id of the field to link to,
+    or None, message), the first error of each field, in the form's order.
+    A radio group links to its first radio ("id-0")."""
+    return [
+        (f"{field.id}-0" if field.type == "RadioField" else field.id, field.errors[0])
+        for field in form
+        if field.errors and field.type != "CSRFTokenField"
+    ]
+
+
+def flashed_message_and_error(message: str | None = None, error: str | None = None,
+                              errors=()) -> tuple[str | None, str | None]:
+    """What a page says about the last thing done, as (message, error): at
+    most one of the two is set. The one precedence every page follows
+    between its own outcome and what the request before it flashed (a
+    success after a redirect, or an error):
+
+    1. The page's own errors win: ``errors`` (a form this request checked,
+       shown in its error summary) or ``error``. Flashed messages are then
+       left unread, so they show on the next page.
+    2. Then the page's own outcome, ``message`` (flashed ones wait likewise).
+    3. Otherwise what was flashed: a flashed error wins over a flashed
+       message, which is flashed again to show on the next page (of several
+       of a kind, the last).
+
+    An htmx partial reads no flashed message: it has no banner for one, and
+    the message waits for the next full page."""
+    if errors or error:
+        return None, error
+    if message:
+        return message, None
+    if is_htmx():
+        return None, None
+    flashed_message = flashed_error = None
     for category, text in get_flashed_messages(with_categories=True):
         if category == "error":
-            error = text
+            flashed_error = text
         else:
-            message = text
-    return message, error
+            flashed_message = FlashedMessage(text)
+            flashed_message.category = category
+    if flashed_error:
+        if flashed_message:
+            flash(str(flashed_message), flashed_message.category)
+        return None, flashed_error
+    return flashed_message, None
+
+
+class FlashedMessage(str):
+    """A flashed message's text; category is "success", or "info" for a
+    notice that is not the outcome of something done (components/feedback.html
+    shows it as "Important")."""
+
+    category = "success"
 
 
 def professional_required(view):

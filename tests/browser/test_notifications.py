@@ -94,7 +94,7 @@ def test_no_notifications_and_nothing_due_pass_axe(any_page, professional):
 
 def test_an_admin_sees_the_count_and_the_page(any_page, admin):
     _javascript, page = any_page
-    notify(admin, "form_submitted", link_to("forms.inbox"))
+    notify(admin, "form_submitted", link_to("admin.inbox"))
     release_database()
     sign_in(page, admin)
     expect(header_link(page)).to_have_text("Notifications (1 unread)")

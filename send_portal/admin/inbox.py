@@ -1,30 +1,35 @@
 """The LA's inbox of submitted forms (SPEC sections 4 and 5): filter by status
 and form, read the answers and files, accept, or reject with a reason the
-professional sees. LA administrators only; anyone else gets a 404."""
+professional sees."""
 from __future__ import annotations
 
-
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..admin.access import admin_required
 from ..extensions import db
-from ..portal import flashed_message_and_error, list_address, page_number
-from . import queries
-from .answers import answer_rows, clean_text
-from .views import bp, send_form_file
+from ..forms.answers import answer_rows, clean_text
+from ..forms.queries import definition_for
+from ..forms.views import FORM_BODY_MARGIN, send_form_file
+from ..messages.queries import unread_count
+from ..portal import flashed_message_and_error, page_addresses, page_number
+from . import bp
+from . import inbox_queries as queries
+from .access import admin_required
+from .common import page_size
+from .messages_queries import unread_for_la_total
 
 REASON_MAX = 2000
 
 
+@bp.url_value_preprocessor
+def _limit_request_size(endpoint, values) -> None:  # noqa: ARG001
+    """The inbox's POSTs carry a little text, as every POST of the forms
+    feature: the same limit (before the CSRF check reads the body)."""
+    if request.method == "POST" and endpoint in ("admin.accept_form", "admin.reject_form"):
+        request.max_content_length = FORM_BODY_MARGIN
 
 
-def inbox_url(status: str = "submitted", form: str = "", page: int = 1) -> str:
-    return list_address("forms.inbox", page, status=None if status == "submitted" else status, form=form)
-
-
-
-@bp.get("/admin/inbox")
+@bp.get("/inbox")
 @admin_required
 def inbox():
     status = request.args.get("status") or "submitted"
@@ -35,9 +40,7 @@ def inbox():
     if form_key and form_key not in {key for key, _ in choices}:
         abort(400, "Choose a form from the list.")
     page = page_number(request.args.get("page"))
-    result = queries.inbox_page(status, form_key, page, current_app.config.get("PAGE_SIZE", 50))
-    from ..messages.queries import unread_for_la_total
-
+    result = queries.inbox_page(status, form_key, page, page_size())
     message, error = flashed_message_and_error()
     return render_template(
         "forms/inbox.html",
@@ -47,7 +50,7 @@ def inbox():
         form_key=form_key,
         form_choices=choices,
         form_title=dict(choices).get(form_key, ""),
-        page_url=lambda n: inbox_url(status, form_key, n),
+        page_url=page_addresses("admin.inbox", status=None if status == "submitted" else status, form=form_key),
         unread_messages=unread_for_la_total(),
         message=message,
         error=error,
@@ -61,28 +64,26 @@ def _submitted_or_404(response_id: int):
     return response
 
 
-@bp.get("/admin/inbox/<int:response_id>")
+@bp.get("/inbox/<int:response_id>")
 @admin_required
 def inbox_form(response_id: int):
     response = _submitted_or_404(response_id)
     involvement = response.involvement
-    from ..messages.queries import unread_count
-
     message, error = flashed_message_and_error()
     return render_template(
         "forms/inbox_form.html",
         response=response,
         person=involvement.person,
         professional=involvement.professional,
-        sections=answer_rows(queries.definition_for(response), response.answers, response.files),
+        sections=answer_rows(definition_for(response), response.answers, response.files),
         unread=unread_count(involvement.professional_id, involvement.person_id, for_la=True),
-        file_link=lambda f: url_for("forms.inbox_file", response_id=response.id, file_id=f.id),
+        file_link=lambda f: url_for("admin.inbox_file", response_id=response.id, file_id=f.id),
         message=message,
         error=error,
     )
 
 
-@bp.post("/admin/inbox/<int:response_id>/accept")
+@bp.post("/inbox/<int:response_id>/accept")
 @admin_required
 def accept_form(response_id: int):
     response = _submitted_or_404(response_id)
@@ -94,17 +95,17 @@ def accept_form(response_id: int):
     else:
         db.session.commit()
         flash(f"{response.title} {response.reference} accepted. {response.involvement.professional.full_name} has been sent a message.", "success")
-    return redirect(url_for("forms.inbox_form", response_id=response_id), 303)
+    return redirect(url_for("admin.inbox_form", response_id=response_id), 303)
 
 
-@bp.route("/admin/inbox/<int:response_id>/reject", methods=["GET", "POST"])
+@bp.route("/inbox/<int:response_id>/reject", methods=["GET", "POST"])
 @admin_required
 def reject_form(response_id: int):
     response = _submitted_or_404(response_id)
     if response.status != "submitted":
         db.session.rollback()
         flash(f"This form has already been {response.status}. Nothing was changed.", "error")
-        return redirect(url_for("forms.inbox_form", response_id=response_id), 303)
+        return redirect(url_for("admin.inbox_form", response_id=response_id), 303)
     reason, errors = "", []
     if request.method == "POST":
         reason = clean_text(request.form.get("reason"), multiline=True)
@@ -116,7 +117,7 @@ def reject_form(response_id: int):
             queries.decide(current_user, response, accept=False, reason=reason)
             db.session.commit()
             flash(f"{response.title} {response.reference} rejected. {response.involvement.professional.full_name} has been sent the reason.", "success")
-            return redirect(url_for("forms.inbox_form", response_id=response_id), 303)
+            return redirect(url_for("admin.inbox_form", response_id=response_id), 303)
         db.session.rollback()
     involvement = response.involvement
     return render_template(
@@ -130,7 +131,7 @@ def reject_form(response_id: int):
     ), (400 if errors else 200)
 
 
-@bp.get("/admin/inbox/<int:response_id>/files/<int:file_id>")
+@bp.get("/inbox/<int:response_id>/files/<int:file_id>")
 @admin_required
 def inbox_file(response_id: int, file_id: int):
     return send_form_file(_submitted_or_404(response_id), file_id)
