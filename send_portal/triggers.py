@@ -123,7 +123,7 @@ AUDIT_ENTRY = Group(
 
 # --- 0005: caseload_name_token ------------------------------------------------------------------
 
-NAME_TOKEN_COLUMNS = ("professional_id, hidden, token, involvement_id, person_id, shared_prefix, ended_on, sort_name,"
+NAME_TOKEN_COLUMNS = ("professional_id, hidden, token, involvement_id, person_id, shared_prefix, ended_on, sort_name,"  # nosec B105 - column names, not a password
                       " last_activity_at")
 
 # The rows of one involvement (NEW), from its person's tokens.
@@ -132,14 +132,14 @@ _ROWS_OF_INVOLVEMENT = f"""
     SELECT NEW.professional_id, NEW.hidden_at IS NOT NULL, t.token, NEW.id, NEW.person_id, t.shared_prefix,
            NEW.ended_on, p.sort_name, p.last_activity_at
     FROM person_name_token t JOIN person p ON p.id = t.person_id
-    WHERE t.person_id = NEW.person_id"""
+    WHERE t.person_id = NEW.person_id"""  # nosec B608 - constant SQL, no request data
 # The rows of one token (NEW), one for each live involvement with its person.
 _ROWS_OF_TOKEN = f"""
     INSERT INTO caseload_name_token ({NAME_TOKEN_COLUMNS})
     SELECT i.professional_id, i.hidden_at IS NOT NULL, NEW.token, i.id, i.person_id, NEW.shared_prefix,
            i.ended_on, p.sort_name, p.last_activity_at
     FROM involvement i JOIN person p ON p.id = i.person_id
-    WHERE i.person_id = NEW.person_id AND {live_sql('i')}"""
+    WHERE i.person_id = NEW.person_id AND {live_sql('i')}"""  # nosec B608 - constant SQL, no request data
 # What the filter reads of the person.
 _PERSON_ROWS = """
     UPDATE caseload_name_token SET sort_name = NEW.sort_name, last_activity_at = NEW.last_activity_at
@@ -157,7 +157,7 @@ CASELOAD_NAME_TOKEN = Group(
                       _ROWS_OF_INVOLVEMENT),
         SqliteTrigger("caseload_name_token_involvement_update", f"AFTER UPDATE OF {', '.join(_INVOLVEMENT_COLUMNS)}",
                       "involvement", _changed_sqlite(_INVOLVEMENT_COLUMNS),
-                      f"DELETE FROM caseload_name_token WHERE involvement_id = OLD.id;"
+                      f"DELETE FROM caseload_name_token WHERE involvement_id = OLD.id;"  # nosec B608 - constant SQL, no request data
                       f" {_ROWS_OF_INVOLVEMENT} AND {live_sql('NEW')}"),
         # SQLite enforces the foreign key's ON DELETE CASCADE only where a connection asks.
         SqliteTrigger("caseload_name_token_involvement_delete", "AFTER DELETE", "involvement", None,
@@ -165,7 +165,7 @@ CASELOAD_NAME_TOKEN = Group(
         SqliteTrigger("caseload_name_token_token_insert", "AFTER INSERT", "person_name_token", None, _ROWS_OF_TOKEN),
         SqliteTrigger("caseload_name_token_token_update", "AFTER UPDATE", "person_name_token",
                       _changed_sqlite(_TOKEN_COLUMNS),
-                      f"DELETE FROM caseload_name_token WHERE person_id = OLD.person_id AND token = OLD.token;"
+                      f"DELETE FROM caseload_name_token WHERE person_id = OLD.person_id AND token = OLD.token;"  # nosec B608 - constant SQL, no request data
                       f" {_ROWS_OF_TOKEN}"),
         SqliteTrigger("caseload_name_token_token_delete", "AFTER DELETE", "person_name_token", None,
                       "DELETE FROM caseload_name_token WHERE person_id = OLD.person_id AND token = OLD.token"),
@@ -181,7 +181,7 @@ CASELOAD_NAME_TOKEN = Group(
             IF {live_sql('NEW')} THEN {_ROWS_OF_INVOLVEMENT};
             END IF;
             RETURN NULL;
-        END"""),
+        END"""),  # nosec B608 - constant SQL, no request data
         ("caseload_name_token_of_token", f"""
         BEGIN
             IF TG_OP IN ('UPDATE', 'DELETE') THEN
@@ -190,7 +190,7 @@ CASELOAD_NAME_TOKEN = Group(
             IF TG_OP IN ('INSERT', 'UPDATE') THEN {_ROWS_OF_TOKEN};
             END IF;
             RETURN NULL;
-        END"""),
+        END"""),  # nosec B608 - constant SQL, no request data
         ("caseload_name_token_of_person", f"""
         BEGIN {_PERSON_ROWS};
             RETURN NULL;
@@ -218,10 +218,10 @@ CASELOAD_NAME_TOKEN = Group(
 
 def person_time(person: str) -> str:
     """SQL: the last activity time of the person whose id is ``person``."""
-    return f"(SELECT p.last_activity_at FROM person p WHERE p.id = {person})"
+    return f"(SELECT p.last_activity_at FROM person p WHERE p.id = {person})"  # nosec B608 - constant SQL, no request data
 
 
-_TAKE_PERSON_TIME = f"UPDATE involvement SET last_activity_at = {person_time('NEW.person_id')} WHERE id = NEW.id"
+_TAKE_PERSON_TIME = f"UPDATE involvement SET last_activity_at = {person_time('NEW.person_id')} WHERE id = NEW.id"  # nosec B608 - constant SQL, no request data
 
 INVOLVEMENT_LAST_ACTIVITY = Group(
     name="involvement_last_activity",
