@@ -8,8 +8,8 @@
 #
 # ./scripts/test.sh --quick [pytest arguments]: the fast tier for while you
 # work: the suite on SQLite without the browser, hostile and slow tests
-# (markers in pytest.ini), in parallel (pytest-xdist); it installs only the
-# Python packages and needs no Chromium, Java or PostgreSQL. The full run
+# (markers in pytest.ini), in parallel (pytest-xdist), after bandit; it
+# installs only the Python packages and needs no Chromium, Java or PostgreSQL. The full run
 # above stays the one CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,9 +27,18 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 
 if [ "$QUICK" = "1" ]; then
+  # bandit takes seconds, and a finding fails the full run (CI) as well.
+  echo "== bandit =="
+  bandit_status=0
+  .venv/bin/bandit --quiet --recursive send_portal app.py || bandit_status=$?
   echo "== The quick tier on SQLite: not browser, not hostile, not slow (the full run is ./scripts/test.sh) =="
-  exec env -u TEST_POSTGRES_URL .venv/bin/python -m pytest -m "not browser and not hostile and not slow" \
-    -p no:cacheprovider -n "${QUICK_WORKERS:-auto}" "$@"
+  pytest_status=0
+  env -u TEST_POSTGRES_URL .venv/bin/python -m pytest -m "not browser and not hostile and not slow" \
+    -p no:cacheprovider -n "${QUICK_WORKERS:-auto}" "$@" || pytest_status=$?
+  [ "$bandit_status" -eq 0 ] || echo "FAILED: bandit (exit $bandit_status)"
+  [ "$pytest_status" -eq 0 ] || echo "FAILED: pytest (exit $pytest_status)"
+  [ "$bandit_status" -eq 0 ] && [ "$pytest_status" -eq 0 ]
+  exit $?
 fi
 
 apt_install() {
