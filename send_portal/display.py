@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Flask
 from markupsafe import Markup
 
+from . import rules
 from .pagination import pagination, showing
 from .portal import flashed_message_and_error
 
@@ -87,3 +88,5 @@ def register(app: Flask) -> None:
         case_status_tag=case_status_tag, flashed_message_and_error=flashed_message_and_error,
         pagination=pagination, showing=showing,
     )
+    # Templates decide what a professional is shown by the one rule (send_portal/rules.py).
+    app.jinja_env.tests.update(sees_la_record=rules.sees_la_record)

@@ -300,10 +300,6 @@ class Involvement(db.Model):
     )
 
     @property
-    def is_authenticated(self) -> bool:
-        return self.status == InvolvementStatus.AUTHENTICATED.value
-
-    @property
     def case_status(self) -> str:
         if self.status == InvolvementStatus.AWAITING.value:
             return AWAITING_AUTHENTICATION
