@@ -74,8 +74,21 @@ fi
 
 # PostgreSQL, the production engine: a throwaway server on 127.0.0.1, stopped
 # when this script ends. Set SKIP_POSTGRES=1 to run on SQLite alone.
+PG_PORT_CHOSEN="${PG_PORT:-}"
 PG_PORT="${PG_PORT:-54329}"
+port_in_use() {
+  .venv/bin/python -c "import socket, sys; s = socket.socket(); sys.exit(0 if s.connect_ex(('127.0.0.1', int(sys.argv[1]))) == 0 else 1)" "$1"
+}
 start_postgres() {
+  if port_in_use "$PG_PORT"; then
+    if [ -n "$PG_PORT_CHOSEN" ]; then
+      echo "PG_PORT $PG_PORT is in use on 127.0.0.1: choose another." >&2
+      return 1
+    fi
+    # Another server (another run of this script, say) has the default port: take a free one.
+    PG_PORT="$(.venv/bin/python -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")"
+    echo "Port 54329 is in use: the throwaway PostgreSQL server listens on $PG_PORT instead."
+  fi
   if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
     echo "Installing Debian's PostgreSQL for the PostgreSQL run..."
     apt_install postgresql
@@ -87,10 +100,11 @@ start_postgres() {
   else
     AS_PG=""
   fi
-  $AS_PG "$PGBIN/initdb" -D "$PGWORK/data" -A trust -U postgres --no-sync >/dev/null
+  $AS_PG "$PGBIN/initdb" -D "$PGWORK/data" -A trust -U postgres --no-sync >/dev/null || return 1
   # Durability settings are off: this server holds throwaway test data only.
   $AS_PG "$PGBIN/pg_ctl" -D "$PGWORK/data" -l "$PGWORK/log" -w start \
-    -o "-p $PG_PORT -k $PGWORK -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null
+    -o "-p $PG_PORT -k $PGWORK -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >/dev/null \
+    || { tail -5 "$PGWORK/log" >&2; return 1; }
   trap 'stop_postgres' EXIT
   export TEST_POSTGRES_URL="postgresql+psycopg://postgres@127.0.0.1:$PG_PORT/postgres"
 }
@@ -121,9 +135,12 @@ echo "== The whole suite on SQLite (the embedded default), browser tests include
 stage "suite on SQLite" .venv/bin/python -m pytest "$@"
 
 if [ "${SKIP_POSTGRES:-0}" != "1" ] && [ "$#" -eq 0 ] || [ "${FORCE_POSTGRES:-0}" = "1" ]; then
-  start_postgres
   echo "== The suite again on PostgreSQL (browser tests run once, above) =="
-  stage "suite on PostgreSQL" env TEST_POSTGRES_URL="$TEST_POSTGRES_URL" .venv/bin/python -m pytest -m "not browser" -p no:cacheprovider "$@"
+  if start_postgres; then
+    stage "suite on PostgreSQL" env TEST_POSTGRES_URL="$TEST_POSTGRES_URL" .venv/bin/python -m pytest -m "not browser" -p no:cacheprovider "$@"
+  else
+    FAILED_STAGES+=("PostgreSQL server did not start (see above)")
+  fi
 fi
 
 if [ "$#" -eq 0 ]; then
