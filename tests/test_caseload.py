@@ -75,9 +75,9 @@ def test_paging_fifty_a_page_with_count(client_request, professional, make_perso
 
 
 def test_large_counts_are_written_with_commas(app):
-    from send_portal.caseload.queries import CaseloadPage
+    from send_portal.pagination import Page
 
-    page = CaseloadPage(rows=[], total=1240, page=1, page_size=50)
+    page = Page(rows=[], total=1240, page=1, page_size=50)
     assert (page.first, page.last, page.page_count) == (1, 50, 25)
 
 

@@ -337,12 +337,6 @@ class ListedInvolvement(NamedTuple):
         return self.person.case_status
 
 
-@dataclass
-class CaseloadPage(Page):
-    rows: list[tuple[ListedInvolvement, ListedPerson]]
-
-
-
 def caseload_page(
     professional: User,
     view: View,
@@ -352,7 +346,7 @@ def caseload_page(
     recent_months: int = 18,
     today: date | None = None,
     scope: Scope | None = None,
-) -> CaseloadPage:
+) -> Page:
     """A page of the professional's list (or of the scope's: their team's, a
     colleague's they cover for) in a view, filtered by what was typed: in
     name order (Recent: latest activity first), then by person, then by
@@ -398,7 +392,7 @@ def caseload_page(
         rows.append((ListedInvolvement(involvement_id, status, listed, professional_name), listed))
     if backwards:
         rows.reverse()
-    return CaseloadPage(rows=rows, total=total, page=page, page_size=page_size)
+    return Page(rows=rows, total=total, page=page, page_size=page_size)
 
 
 # The caseload's statements, built once for each shape (view, number of

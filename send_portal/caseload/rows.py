@@ -51,7 +51,7 @@ def caseload_rows(
     rows, child_href_start: str, child_href_end: str, recent: bool = False, selectable: bool = True,
     professional: bool = False,
 ) -> Markup:
-    """The <tr> of each (involvement, person) of a CaseloadPage. A child's
+    """The <tr> of each (involvement, person) of a caseload Page. A child's
     address is child_href_start + id + child_href_end (one url_for a page).
     selectable: the Select checkbox (one's own list); professional: the
     Professional column (the team's)."""
