@@ -33,17 +33,10 @@ def messages_inbox():
     )
 
 
-def _person_or_404(person_id: int) -> Person:
-    person = db.session.get(Person, person_id)
-    if person is None:
-        abort(404)
-    return person
-
-
 @bp.get("/people/<int:person_id>/messages")
 @admin_required
 def person_messages(person_id: int):
-    person = _person_or_404(person_id)
+    person = db.get_or_404(Person, person_id)
     return render_template(
         "messages/admin_threads.html",
         person=person,
@@ -83,7 +76,7 @@ def _read_due_date(definition, errors: list) -> tuple[date | None, dict]:
 @bp.route("/people/<int:person_id>/messages/<int:professional_id>", methods=["GET", "POST"])
 @admin_required
 def message_thread(person_id: int, professional_id: int):
-    person = _person_or_404(person_id)
+    person = db.get_or_404(Person, person_id)
     professional = db.session.get(User, professional_id)
     if professional is None or not professional.is_professional or not queries.has_involvement(professional_id, person_id):
         abort(404)

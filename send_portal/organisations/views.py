@@ -23,13 +23,6 @@ NAME_MAX = 200
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _organisation_or_404(organisation_id: int) -> Organisation:
-    organisation = db.session.get(Organisation, organisation_id)
-    if organisation is None:
-        abort(404)
-    return organisation
-
-
 def _professional_or_404(user_id: int) -> User:
     user = db.session.get(User, user_id)
     if user is None or not user.is_professional:
@@ -109,13 +102,13 @@ def _render_organisation(organisation: Organisation, errors=(), email: str = "",
 @bp.get("/admin/organisations/<int:organisation_id>")
 @admin_required
 def organisation(organisation_id: int):
-    return _render_organisation(_organisation_or_404(organisation_id))
+    return _render_organisation(db.get_or_404(Organisation, organisation_id))
 
 
 @bp.post("/admin/organisations/<int:organisation_id>/team-caseload")
 @admin_required
 def set_sharing(organisation_id: int):
-    organisation = _organisation_or_404(organisation_id)
+    organisation = db.get_or_404(Organisation, organisation_id)
     choice = request.form.get("shares_caseload")
     if choice not in ("yes", "no"):
         abort(400, "Choose whether members share a team caseload.")
@@ -132,7 +125,7 @@ def set_sharing(organisation_id: int):
 @bp.post("/admin/organisations/<int:organisation_id>/members")
 @admin_required
 def add_member(organisation_id: int):
-    organisation = _organisation_or_404(organisation_id)
+    organisation = db.get_or_404(Organisation, organisation_id)
     email = (request.form.get("email") or "").strip().lower()
     user = db.session.scalar(select(User).where(User.email == email)) if email and len(email) <= 254 else None
     if user is None or not user.is_professional:
@@ -151,7 +144,7 @@ def add_member(organisation_id: int):
 @bp.post("/admin/organisations/<int:organisation_id>/members/<int:user_id>/remove")
 @admin_required
 def remove_member(organisation_id: int, user_id: int):
-    organisation = _organisation_or_404(organisation_id)
+    organisation = db.get_or_404(Organisation, organisation_id)
     user = _professional_or_404(user_id)
     try:
         service.remove_member(current_user, organisation, user)
@@ -165,7 +158,7 @@ def remove_member(organisation_id: int, user_id: int):
 @bp.post("/admin/organisations/<int:organisation_id>/members/<int:user_id>/lead")
 @admin_required
 def set_lead(organisation_id: int, user_id: int):
-    organisation = _organisation_or_404(organisation_id)
+    organisation = db.get_or_404(Organisation, organisation_id)
     user = _professional_or_404(user_id)
     if user.organisation_id != organisation.id:
         abort(404)
@@ -279,7 +272,7 @@ def lead_organisation():
     professional = current_user._get_current_object()
     if not (professional.is_organisation_lead and professional.is_verified and professional.organisation_id):
         abort(404)
-    organisation = _organisation_or_404(professional.organisation_id)
+    organisation = db.get_or_404(Organisation, professional.organisation_id)
     message, error = _messages()
     return render_template("organisations/lead.html", organisation=organisation,
                            members=[m for m in service.members(organisation) if m.id != professional.id],
